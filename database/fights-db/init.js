@@ -1,0 +1,18 @@
+// First-start initialisation of the fights MongoDB (mongo:7.0, /docker-entrypoint-initdb.d).
+// Creates the application user and the Fights collection with its newest-first index.
+// Safe to run again: existing user, collection and index are left as they are.
+const fights = db.getSiblingDB('fights');
+
+if (fights.getUser('superfight') === null) {
+  fights.createUser({
+    user: 'superfight',
+    pwd: 'superfight',
+    roles: [{ role: 'readWrite', db: 'fights' }],
+  });
+}
+
+if (!fights.getCollectionNames().includes('Fights')) {
+  fights.createCollection('Fights');
+}
+
+fights.getCollection('Fights').createIndex({ fightDate: -1 }, { name: 'fightDate_desc' });

@@ -1,0 +1,67 @@
+//! JSON in and out with simd-json: parsing request bodies in place, encoding into one
+//! pre-sized buffer.
+
+use bytes::Bytes;
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::Problem;
+
+/// Encodes `value`; `capacity` is a guess of the encoded size.
+pub fn to_bytes<T: Serialize + ?Sized>(value: &T, capacity: usize) -> Bytes {
+    let mut buf = Vec::with_capacity(capacity);
+    // Writing into a Vec cannot fail and our types only have string keys, so the only
+    // possible error is a custom Serialize impl failing, which none of ours does.
+    if let Err(err) = simd_json::to_writer(&mut buf, value) {
+        log::error!("JSON encoding failed: {err}");
+        buf.clear();
+    }
+    Bytes::from(buf)
+}
+
+/// Decodes a request body; any syntax or type error becomes a 400 problem.
+pub fn from_body<T: DeserializeOwned>(body: &mut [u8]) -> Result<T, Problem> {
+    simd_json::serde::from_slice(body).map_err(|err| {
+        Problem::bad_request(format!("Request body is not valid JSON for this resource: {err}"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Input {
+        name: String,
+        level: i32,
+    }
+
+    #[test]
+    fn decodes_valid_json() {
+        let mut body = br#"{"name":"Yoda","level":7}"#.to_vec();
+        assert_eq!(
+            from_body::<Input>(&mut body),
+            Ok(Input { name: "Yoda".into(), level: 7 })
+        );
+    }
+
+    #[test]
+    fn rejects_wrong_types_unknown_fields_and_garbage() {
+        for body in [
+            &br#"{"name":"Yoda","level":"7"}"#[..],
+            br#"{"name":"Yoda","level":7,"x":1}"#,
+            br#"{"name":"Yoda""#,
+            b"",
+            b"\xff\xfe",
+        ] {
+            let err = from_body::<Input>(&mut body.to_vec()).err();
+            assert_eq!(err.map(|p| p.status.as_u16()), Some(400), "{body:?}");
+        }
+    }
+
+    #[test]
+    fn encodes_and_escapes() {
+        assert_eq!(&to_bytes(&["a\"b\n"], 8)[..], br#"["a\"b\n"]"#);
+    }
+}

@@ -1,0 +1,24 @@
+//! Shared runtime of the Rust Super Heroes services.
+//!
+//! Everything two or more services need and nothing else: the hyper HTTP/1 serve loop
+//! with graceful shutdown, responses and problem bodies, JSON, query strings, config
+//! from the environment, health, metrics and the process entry point.
+
+pub mod body;
+pub mod config;
+pub mod json;
+pub mod process;
+pub mod metrics;
+pub mod problem;
+pub mod query;
+pub mod response;
+pub mod serve;
+pub mod shutdown;
+
+pub use problem::{Problem, Violation};
+pub use response::Response;
+pub use serve::{App, Check, Routed, ServerConfig};
+
+/// The allocator of every service binary: mimalloc is faster than glibc malloc on the
+/// many small, short-lived allocations of request handling and keeps RSS lower.
+pub use mimalloc::MiMalloc;

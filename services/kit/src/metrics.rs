@@ -1,0 +1,147 @@
+//! Request metrics in Prometheus text format: counts by route and status, and a latency
+//! histogram per route, kept in plain atomics so recording costs a few nanoseconds.
+
+use std::{
+    fmt::Write,
+    sync::atomic::{AtomicU64, Ordering::Relaxed},
+    time::Duration,
+};
+
+/// Statuses counted in a slot of their own; anything else counts as `other`.
+const STATUSES: [u16; 12] = [200, 201, 204, 400, 404, 405, 409, 413, 415, 500, 502, 503];
+
+/// Upper bounds of the latency buckets, in microseconds.
+const BUCKETS_US: [u64; 12] =
+    [250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000, 2_500_000];
+
+/// Route label of requests no route matched.
+pub const UNMATCHED: &str = "unmatched";
+
+struct RouteStats {
+    name: &'static str,
+    by_status: [AtomicU64; STATUSES.len() + 1],
+    buckets: [AtomicU64; BUCKETS_US.len()],
+    count: AtomicU64,
+    sum_us: AtomicU64,
+}
+
+/// Request counters of one service.
+pub struct Metrics {
+    service: &'static str,
+    routes: Vec<RouteStats>,
+}
+
+impl Metrics {
+    /// `routes` are the labels handlers report; the kit's own routes and `unmatched` are
+    /// added here.
+    pub fn new(service: &'static str, routes: &[&'static str]) -> Self {
+        let kit_routes = [
+            crate::serve::LIVE,
+            crate::serve::READY,
+            crate::serve::METRICS,
+            crate::serve::OPENAPI,
+            UNMATCHED,
+        ];
+        let routes = routes
+            .iter()
+            .chain(kit_routes.iter())
+            .map(|&name| RouteStats {
+                name,
+                by_status: Default::default(),
+                buckets: Default::default(),
+                count: AtomicU64::new(0),
+                sum_us: AtomicU64::new(0),
+            })
+            .collect();
+        Self { service, routes }
+    }
+
+    /// Counts one answered request. An unknown label counts as `unmatched`.
+    pub fn record(&self, route: &str, status: u16, elapsed: Duration) {
+        let Some(stats) = self
+            .routes
+            .iter()
+            .find(|r| r.name == route)
+            .or_else(|| self.routes.last())
+        else {
+            return;
+        };
+        let slot = STATUSES.iter().position(|&s| s == status).unwrap_or(STATUSES.len());
+        stats.by_status[slot].fetch_add(1, Relaxed);
+        let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        if let Some(bucket) = BUCKETS_US.iter().position(|&b| us <= b) {
+            stats.buckets[bucket].fetch_add(1, Relaxed);
+        }
+        stats.count.fetch_add(1, Relaxed);
+        stats.sum_us.fetch_add(us, Relaxed);
+    }
+
+    /// Appends the request metrics in Prometheus text format.
+    pub fn render(&self, out: &mut String) {
+        let svc = self.service;
+        out.push_str("# HELP http_requests_total Requests answered, by route and status.\n");
+        out.push_str("# TYPE http_requests_total counter\n");
+        for r in &self.routes {
+            for (slot, count) in r.by_status.iter().enumerate() {
+                let count = count.load(Relaxed);
+                if count == 0 {
+                    continue;
+                }
+                let status = STATUSES.get(slot).map_or("other".to_owned(), |s| s.to_string());
+                let _ = writeln!(
+                    out,
+                    "http_requests_total{{service=\"{svc}\",route=\"{}\",status=\"{status}\"}} {count}",
+                    r.name
+                );
+            }
+        }
+        out.push_str("# HELP http_request_duration_seconds Time from request head to response.\n");
+        out.push_str("# TYPE http_request_duration_seconds histogram\n");
+        for r in &self.routes {
+            let count = r.count.load(Relaxed);
+            if count == 0 {
+                continue;
+            }
+            let labels = format!("service=\"{svc}\",route=\"{}\"", r.name);
+            let mut cumulative = 0;
+            for (bound, n) in BUCKETS_US.iter().zip(&r.buckets) {
+                cumulative += n.load(Relaxed);
+                let le = *bound as f64 / 1e6;
+                let _ = writeln!(
+                    out,
+                    "http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {cumulative}"
+                );
+            }
+            let _ = writeln!(out, "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}");
+            let sum = r.sum_us.load(Relaxed) as f64 / 1e6;
+            let _ = writeln!(out, "http_request_duration_seconds_sum{{{labels}}} {sum}");
+            let _ = writeln!(out, "http_request_duration_seconds_count{{{labels}}} {count}");
+        }
+    }
+}
+
+/// Appends one gauge or counter sample with its HELP and TYPE lines.
+pub fn write_sample(out: &mut String, name: &str, kind: &str, help: &str, labels: &str, value: u64) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name}{{{labels}}} {value}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_by_route_and_status() {
+        let m = Metrics::new("heroes", &["get"]);
+        m.record("get", 200, Duration::from_micros(300));
+        m.record("get", 200, Duration::from_micros(300));
+        m.record("get", 418, Duration::from_secs(9));
+        m.record("nonsense", 404, Duration::from_micros(1));
+        let mut out = String::new();
+        m.render(&mut out);
+        assert!(out.contains(r#"http_requests_total{service="heroes",route="get",status="200"} 2"#));
+        assert!(out.contains(r#"http_requests_total{service="heroes",route="get",status="other"} 1"#));
+        assert!(out.contains(r#"route="unmatched",status="404"} 1"#));
+        assert!(out.contains(r#"http_request_duration_seconds_bucket{service="heroes",route="get",le="0.0005"} 2"#));
+        assert!(out.contains(r#"http_request_duration_seconds_bucket{service="heroes",route="get",le="+Inf"} 3"#));
+    }
+}

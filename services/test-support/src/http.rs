@@ -1,0 +1,89 @@
+//! A minimal HTTP/1 client for asserting on status, headers and body.
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::{
+    client::legacy::{connect::HttpConnector, Client as HyperClient},
+    rt::TokioExecutor,
+};
+
+/// An answer, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    /// The body parsed as JSON; panics with the body when it is not JSON.
+    pub fn json(&self) -> simd_json::OwnedValue {
+        let mut bytes = self.body.clone().into_bytes();
+        simd_json::to_owned_value(&mut bytes)
+            .unwrap_or_else(|err| panic!("body is not JSON ({err}): {}", self.body))
+    }
+
+    /// A header as text, or "" when absent.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    inner: HyperClient<HttpConnector, Full<Bytes>>,
+}
+
+impl Default for Client {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Client {
+    pub fn new() -> Self {
+        Self { inner: HyperClient::builder(TokioExecutor::new()).build_http() }
+    }
+
+    pub async fn get(&self, url: &str) -> Reply {
+        self.send(Method::GET, url, None).await
+    }
+
+    pub async fn delete(&self, url: &str) -> Reply {
+        self.send(Method::DELETE, url, None).await
+    }
+
+    pub async fn post(&self, url: &str, json: &str) -> Reply {
+        self.send(Method::POST, url, Some(json)).await
+    }
+
+    pub async fn put(&self, url: &str, json: &str) -> Reply {
+        self.send(Method::PUT, url, Some(json)).await
+    }
+
+    pub async fn patch(&self, url: &str, json: &str) -> Reply {
+        self.send(Method::PATCH, url, Some(json)).await
+    }
+
+    /// Sends one request; a JSON body gets `Content-Type: application/json`.
+    pub async fn send(&self, method: Method, url: &str, json: Option<&str>) -> Reply {
+        let mut req = Request::builder().method(method).uri(url);
+        if json.is_some() {
+            req = req.header("content-type", "application/json");
+        }
+        let body = Full::new(Bytes::from(json.unwrap_or_default().to_owned()));
+        self.send_request(req.body(body).expect("valid request")).await
+    }
+
+    pub async fn send_request(&self, req: Request<Full<Bytes>>) -> Reply {
+        let resp = self.inner.request(req).await.expect("request failed");
+        let (parts, body) = resp.into_parts();
+        let bytes = body.collect().await.expect("body read").to_bytes();
+        Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body: String::from_utf8(bytes.to_vec()).expect("UTF-8 body"),
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Test harness shared by the services' integration tests: the real service spawned on
+//! `127.0.0.1:0`, an HTTP client, and a throwaway database per test so tests run in
+//! parallel and twice in a row.
+//!
+//! Panicking is how a test reports failure, so this crate unwraps freely.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod db;
+pub mod http;
+pub mod spawn;
+
+pub use http::{Client, Reply};
+pub use spawn::{spawn, Spawned};
+
+/// A name no other test run uses, for databases and rows.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}_{:016x}", fastrand::u64(..))
+}

@@ -1,0 +1,1 @@
+//! The villains service.
