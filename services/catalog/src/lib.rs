@@ -1,1 +1,92 @@
-//! The catalog service.
+//! The one implementation behind the heroes and villains services: a catalogue of
+//! characters in a PostgreSQL table, with cached random picks.
+
+mod config;
+mod error;
+mod handlers;
+mod kind;
+pub mod model;
+pub mod random_ids;
+pub mod routes;
+mod store;
+
+use std::{error::Error as StdError, sync::Arc};
+
+use http::Request;
+use hyper::body::Incoming;
+use kit::{metrics::write_sample, process::Shutdown, App, Check, Routed};
+use tokio::net::TcpListener;
+
+pub use config::Config;
+pub use error::Error;
+pub use kind::{Kind, HEROES, VILLAINS};
+pub use random_ids::RandomIds;
+use store::Store;
+
+/// A running catalogue service.
+pub struct Catalog {
+    kind: &'static Kind,
+    store: Store,
+    ids: Arc<RandomIds>,
+    max_body: usize,
+}
+
+impl App for Catalog {
+    const ROUTES: &'static [&'static str] = routes::LABELS;
+
+    fn name(&self) -> &'static str {
+        self.kind.name
+    }
+
+    fn openapi(&self) -> &'static str {
+        self.kind.openapi
+    }
+
+    async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Routed {
+        handlers::handle(&self, req).await
+    }
+
+    async fn ready(&self) -> Vec<Check> {
+        match self.store.ping().await {
+            Ok(()) => vec![Check::up("database")],
+            Err(err) => vec![Check::down("database", format!("{err:?}"))],
+        }
+    }
+
+    fn render_metrics(&self, out: &mut String) {
+        let status = self.store.status();
+        let labels = format!("service=\"{}\"", self.kind.name);
+        let in_use = status.size.saturating_sub(status.available);
+        write_sample(out, "db_pool_connections", "gauge", "Open pooled connections.", &labels, status.size as u64);
+        write_sample(out, "db_pool_in_use", "gauge", "Pooled connections in use.", &labels, in_use as u64);
+        write_sample(out, "db_pool_max", "gauge", "Pool size limit.", &labels, status.max_size as u64);
+        write_sample(out, "db_pool_waiting", "gauge", "Requests waiting for a connection.", &labels, status.waiting as u64);
+        write_sample(out, "random_ids", "gauge", "Ids in the random-pick set.", &labels, self.ids.len() as u64);
+    }
+}
+
+/// Serves the catalogue of `config.kind` on `listener` until `shutdown` completes.
+///
+/// Starts even when the database is down (readiness says so, requests get 503) so that
+/// an orchestrator can start services in any order.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: Shutdown,
+) -> Result<(), Box<dyn StdError + Send + Sync>> {
+    let kind = config.kind;
+    let store = Store::new(kind, config.database.clone(), config.pool_max)?;
+    if let Err(err) = store.execute_script(kind.notify_sql).await {
+        log::warn!("cannot install the {} notify trigger ({err:?}); other replicas' writes reach this one only on reload", kind.table);
+    }
+    if let Err(err) = store.warm(config.pool_max).await {
+        log::warn!("cannot warm the connection pool: {err:?}");
+    }
+    let ids = Arc::new(RandomIds::default());
+    let follower = tokio::spawn(random_ids::follow(config.database, kind.table, kind.channel, ids.clone()));
+    let app = Arc::new(Catalog { kind, store, ids, max_body: config.server.max_body_bytes });
+    kit::serve::serve(listener, app.clone(), &config.server, shutdown).await;
+    follower.abort();
+    app.store.close();
+    Ok(())
+}

@@ -104,12 +104,14 @@ impl Check {
 
 /// A service served by the kit.
 pub trait App: Send + Sync + 'static {
-    /// Service name, the `service` label of every metric.
-    const NAME: &'static str;
     /// Every route label `handle` reports.
     const ROUTES: &'static [&'static str];
-    /// The OpenAPI document served at `/q/openapi`.
-    const OPENAPI: &'static str;
+
+    /// Service name, the `service` label of every metric.
+    fn name(&self) -> &'static str;
+
+    /// The OpenAPI document served at `/q/openapi`, kept in the repo and served as is.
+    fn openapi(&self) -> &'static str;
 
     /// Answers one request outside `/q/`. Never fails: errors become problem responses.
     fn handle(self: Arc<Self>, req: Request<Incoming>) -> impl Future<Output = Routed> + Send;
@@ -188,7 +190,7 @@ impl<A: App> Server<A> {
             _ => response::bytes(
                 StatusCode::OK,
                 HeaderValue::from_static("application/yaml;charset=UTF-8"),
-                Bytes::from_static(A::OPENAPI.as_bytes()),
+                Bytes::from_static(self.app.openapi().as_bytes()),
             ),
         };
         Routed::new(route, response)
@@ -224,8 +226,8 @@ pub async fn serve<A: App>(
     shutdown: impl Future<Output = ()>,
 ) {
     let server = Arc::new(Server {
+        metrics: Metrics::new(app.name(), A::ROUTES),
         app,
-        metrics: Metrics::new(A::NAME, A::ROUTES),
         in_flight: AtomicUsize::new(0),
         max_in_flight: config.max_in_flight,
     });

@@ -1,0 +1,135 @@
+//! The catalogue endpoints: each reads its input, calls the store, keeps the random-id
+//! set in step with its own writes, and answers per API.md.
+
+use http::{header, HeaderValue, Request, StatusCode};
+use hyper::body::Incoming;
+use kit::{metrics::UNMATCHED, response, Problem, Response, Routed};
+
+use crate::{
+    model::{validate_all, validate_one, Character, Input},
+    routes::{route, Route},
+    Catalog, Error,
+};
+
+/// How often a random pick may find its id vanished before it gives up.
+const RANDOM_ATTEMPTS: usize = 4;
+/// Encoded size of a typical row, to size response buffers.
+const ROW_BYTES: usize = 256;
+
+type Result<T> = std::result::Result<T, Error>;
+
+pub async fn handle(app: &Catalog, req: Request<Incoming>) -> Routed {
+    let route = match route(app.kind, req.method(), req.uri().path()) {
+        Ok(route) => route,
+        Err(problem) => return Routed::new(UNMATCHED, problem.into_response()),
+    };
+    let result = match route {
+        Route::List => list(app, req.uri().query()).await,
+        Route::Create => create(app, req.into_body()).await,
+        Route::ReplaceAll => replace_all(app, req.into_body()).await,
+        Route::DeleteAll => delete_all(app).await,
+        Route::Hello => Ok(response::text(StatusCode::OK, app.kind.hello)),
+        Route::Random => random(app).await,
+        Route::Get(id) => get(app, id).await,
+        Route::Update(id) => update(app, id, req.into_body()).await,
+        Route::Patch(id) => patch(app, id, req.into_body()).await,
+        Route::Delete(id) => delete(app, id).await,
+    };
+    Routed::new(route.label(), result.unwrap_or_else(Error::into_response))
+}
+
+async fn list(app: &Catalog, query: Option<&str>) -> Result<Response> {
+    let filter = kit::query::param(query, "name_filter")?;
+    if filter.as_deref().is_some_and(|f| f.contains('\0')) {
+        return Err(Problem::bad_request("name_filter must not contain NUL characters").into());
+    }
+    let rows = app.store.list(filter.as_deref()).await?;
+    Ok(response::json(StatusCode::OK, &rows, ROW_BYTES * rows.len() + 2))
+}
+
+async fn get(app: &Catalog, id: i64) -> Result<Response> {
+    match app.store.get(id).await? {
+        Some(row) => Ok(one(StatusCode::OK, &row)),
+        None => Err(not_found(app, id)),
+    }
+}
+
+/// Draws ids until one still has a row. An id found gone was deleted behind the set's
+/// back (its notification is still on the way): it is dropped and another is drawn.
+/// An empty set is reloaded once, in case the table was filled while the set was not
+/// following it.
+async fn random(app: &Catalog) -> Result<Response> {
+    if app.ids.is_empty() {
+        app.ids.replace(app.store.ids().await?);
+    }
+    for _ in 0..RANDOM_ATTEMPTS {
+        let Some(id) = app.ids.pick() else { break };
+        match app.store.get(id).await? {
+            Some(row) => return Ok(one(StatusCode::OK, &row)),
+            None => app.ids.remove(id),
+        }
+    }
+    Err(Problem::not_found(format!("No {} found", app.kind.noun)).into())
+}
+
+async fn create(app: &Catalog, body: Incoming) -> Result<Response> {
+    let fields = validate_one(read(app, body).await?)?;
+    let id = app.store.insert(&fields).await?;
+    app.ids.insert(id);
+    let mut resp = one(StatusCode::CREATED, &fields.with_id(id));
+    let location = format!("{}/{id}", app.kind.base);
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        resp.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(resp)
+}
+
+async fn update(app: &Catalog, id: i64, body: Incoming) -> Result<Response> {
+    let fields = validate_one(read(app, body).await?)?;
+    if app.store.update(id, &fields).await? {
+        Ok(response::empty(StatusCode::NO_CONTENT))
+    } else {
+        Err(not_found(app, id))
+    }
+}
+
+async fn patch(app: &Catalog, id: i64, body: Incoming) -> Result<Response> {
+    let input = read(app, body).await?;
+    match app.store.patch(id, input).await? {
+        Some(row) => Ok(one(StatusCode::OK, &row)),
+        None => Err(not_found(app, id)),
+    }
+}
+
+async fn delete(app: &Catalog, id: i64) -> Result<Response> {
+    app.store.delete(id).await?;
+    app.ids.remove(id);
+    Ok(response::empty(StatusCode::NO_CONTENT))
+}
+
+async fn replace_all(app: &Catalog, body: Incoming) -> Result<Response> {
+    let mut bytes = kit::body::read(body, app.max_body).await?;
+    let inputs: Vec<Input> = kit::json::from_body(&mut bytes)?;
+    let created = app.store.replace_all(validate_all(inputs)?).await?;
+    app.ids.replace(created.iter().map(|c| c.id));
+    Ok(response::json(StatusCode::CREATED, &created, ROW_BYTES * created.len() + 2))
+}
+
+async fn delete_all(app: &Catalog) -> Result<Response> {
+    app.store.delete_all().await?;
+    app.ids.replace([]);
+    Ok(response::empty(StatusCode::NO_CONTENT))
+}
+
+async fn read(app: &Catalog, body: Incoming) -> Result<Input> {
+    let mut bytes = kit::body::read(body, app.max_body).await?;
+    Ok(kit::json::from_body(&mut bytes)?)
+}
+
+fn one(status: StatusCode, row: &Character) -> Response {
+    response::json(status, row, ROW_BYTES)
+}
+
+fn not_found(app: &Catalog, id: i64) -> Error {
+    Problem::not_found(format!("No {} with id {id}", app.kind.noun)).into()
+}

@@ -1,0 +1,53 @@
+//! What tells heroes and villains apart: table, paths, messages and defaults.
+
+/// One catalogue served by this crate.
+#[derive(Debug)]
+pub struct Kind {
+    /// Service name, also the last segment of the base path.
+    pub name: &'static str,
+    /// `/api/heroes`.
+    pub base: &'static str,
+    /// Table and sequence prefix (`hero`, `hero_seq`).
+    pub table: &'static str,
+    /// Word used in problem details ("No hero with id 42").
+    pub noun: &'static str,
+    /// The kind-specific random path segment next to `random`.
+    pub random_path: &'static str,
+    pub hello: &'static str,
+    /// `LISTEN` channel fed by the table's trigger.
+    pub channel: &'static str,
+    /// The idempotent trigger script, run at start so that a database initialised by
+    /// other means still notifies replicas of changes.
+    pub notify_sql: &'static str,
+    pub openapi: &'static str,
+    pub default_port: u16,
+    pub default_database_url: &'static str,
+}
+
+pub const HEROES: &Kind = &Kind {
+    name: "heroes",
+    base: "/api/heroes",
+    table: "hero",
+    noun: "hero",
+    random_path: "random_hero",
+    hello: "Hello Hero Resource",
+    channel: "hero_ids",
+    notify_sql: include_str!("../../../database/heroes-db/02-notify.sql"),
+    openapi: include_str!("../openapi/heroes.yaml"),
+    default_port: 8001,
+    default_database_url: "postgres://superman:superman@heroes-db:5432/heroes_database",
+};
+
+pub const VILLAINS: &Kind = &Kind {
+    name: "villains",
+    base: "/api/villains",
+    table: "villain",
+    noun: "villain",
+    random_path: "random_villain",
+    hello: "Hello Villain Resource",
+    channel: "villain_ids",
+    notify_sql: include_str!("../../../database/villains-db/02-notify.sql"),
+    openapi: include_str!("../openapi/villains.yaml"),
+    default_port: 8002,
+    default_database_url: "postgres://superbad:superbad@villains-db:5432/villains_database",
+};

@@ -1,0 +1,92 @@
+//! Bad input: always a 4xx with a problem body, never a 500 or a dropped connection.
+
+use http::Method;
+
+use crate::{create, heroes};
+
+#[tokio::test]
+async fn broken_rules_are_listed() {
+    let app = heroes().await;
+    let cases = [
+        (r#"{"name":"Al","level":1}"#, "name", "size must be between 3 and 50"),
+        (r#"{"name":"Alice","level":0}"#, "level", "must be greater than or equal to 1"),
+        (r#"{"level":3}"#, "name", "must not be null"),
+        (r#"{"name":"Alice"}"#, "level", "must not be null"),
+        (r#"{"name":"Alice","level":2147483648}"#, "level", "must be less than or equal to 2147483647"),
+                (r#"{"name":"Al\u0000ce","level":1}"#, "name", "must not contain NUL characters"),
+    ];
+    let long_picture = format!(r#"{{"name":"Alice","level":1,"picture":"{}"}}"#, "x".repeat(256));
+    let cases = cases.into_iter().chain([(long_picture.as_str(), "picture", "size must be between 0 and 255")]);
+    for (body, field, message) in cases {
+        let reply = app.http.post(&app.api(""), body).await;
+        assert_eq!(reply.status, 400, "{body}");
+        assert_eq!(reply.header("content-type"), "application/problem+json");
+        let problem = reply.json();
+        assert_eq!(problem["title"], "Bad Request");
+        assert_eq!(problem["violations"][0]["field"], field, "{body}");
+        assert_eq!(problem["violations"][0]["message"], message, "{body}");
+    }
+    assert_eq!(app.http.get(&app.api("")).await.body, "[]", "nothing was stored");
+}
+
+#[tokio::test]
+async fn malformed_bodies_are_400() {
+    let app = heroes().await;
+    let id = create(&app, "Target", 3).await;
+    for body in [
+        r#"{"name":"Alice","level":"high"}"#,
+        r#"{"name":"Alice","level":1.5}"#,
+        r#"{"name":"Alice","level":1,"cape":true}"#,
+        r#"{"name":"Alice","#,
+        "",
+        "[]",
+        "null",
+    ] {
+        for (method, url) in [(Method::POST, app.api("")), (Method::PATCH, app.api(&format!("/{id}")))] {
+            let reply = app.http.send(method.clone(), &url, Some(body)).await;
+            assert_eq!(reply.status, 400, "{method} {body}");
+            assert_eq!(reply.json()["status"], 400);
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_ids_unknown_paths_and_methods() {
+    let app = heroes().await;
+    let reply = app.http.get(&app.api("/abc")).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.json()["detail"], "The hero id must be an integer, got 'abc'");
+    assert_eq!(app.http.get(&app.api("/99999999999999999999999")).await.status, 400);
+
+    let unknown = app.http.get(&app.server.url("/api/nothing")).await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.json()["title"], "Not Found");
+    assert_eq!(app.http.get(&app.api("/1/extra")).await.status, 404);
+
+    let wrong = app.http.send(Method::POST, &app.api("/hello"), None).await;
+    assert_eq!(wrong.status, 405);
+    assert_eq!(wrong.header("allow"), "GET");
+    assert_eq!(wrong.json()["status"], 405);
+    let wrong = app.http.send(Method::PATCH, &app.api(""), Some("{}")).await;
+    assert_eq!(wrong.header("allow"), "GET, POST, PUT, DELETE");
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413() {
+    let app = heroes().await;
+    let body = format!(r#"{{"name":"Big","level":1,"powers":"{}"}}"#, "x".repeat(70 * 1024));
+    let reply = app.http.post(&app.api(""), &body).await;
+    assert_eq!(reply.status, 413);
+    assert_eq!(reply.json()["title"], "Payload Too Large");
+
+}
+
+#[tokio::test]
+async fn query_strings_with_nul_or_invalid_utf8_are_400() {
+    let app = heroes().await;
+    for query in ["?name_filter=%00", "?name_filter=%ff%fe"] {
+        let reply = app.http.get(&app.api(query)).await;
+        assert_eq!(reply.status, 400, "{query}");
+        assert_eq!(reply.json()["status"], 400);
+    }
+}
