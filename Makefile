@@ -2,10 +2,13 @@
 .PHONY: test up down lint
 
 # All tests: start and provision the databases natively (installing them if absent),
-# then every crate's unit and integration tests.
+# then every crate's unit and integration tests, then the compose.yml consistency check.
 test:
 	database/setup.sh all
 	cargo test --workspace
+	command -v docker-compose >/dev/null || (apt-get update && apt-get install -y docker-compose)
+	python3 -c 'import yaml' 2>/dev/null || apt-get install -y python3-yaml
+	python3 bench/compose_check.py
 
 # The whole system natively: release build, databases, services on 8001-8004, ready.
 up:

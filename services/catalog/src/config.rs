@@ -51,13 +51,20 @@ mod tests {
         let config = Config::from_env(VILLAINS, &Env::from_pairs([])).ok();
         let config = config.as_ref();
         assert_eq!(config.map(|c| c.server.bind.port()), Some(8002));
-        assert_eq!(config.and_then(|c| c.database.get_dbname()), Some("villains_database"));
+        assert_eq!(
+            config.and_then(|c| c.database.get_dbname()),
+            Some("villains_database")
+        );
         assert_eq!(config.map(|c| c.pool_max), Some(4));
     }
 
     #[test]
     fn bad_values_are_refused_naming_the_variable() {
-        for (var, value) in [("DATABASE_URL", "mysql:/nope"), ("DB_POOL_MAX", "0"), ("BIND_ADDR", "x")] {
+        for (var, value) in [
+            ("DATABASE_URL", "mysql:/nope"),
+            ("DB_POOL_MAX", "0"),
+            ("BIND_ADDR", "x"),
+        ] {
             let err = Config::from_env(HEROES, &Env::from_pairs([(var, value)])).err();
             assert_eq!(err.map(|e| e.var), Some(var.to_owned()));
         }
@@ -65,9 +72,12 @@ mod tests {
 
     #[test]
     fn passwords_stay_out_of_errors() {
-        let err = Config::from_env(HEROES, &Env::from_pairs([("DATABASE_URL", "postgres://u:secret@h:notaport/d")]))
-            .err()
-            .map(|e| e.message);
+        let err = Config::from_env(
+            HEROES,
+            &Env::from_pairs([("DATABASE_URL", "postgres://u:secret@h:notaport/d")]),
+        )
+        .err()
+        .map(|e| e.message);
         assert!(err.is_some_and(|m| !m.contains("secret")));
     }
 }

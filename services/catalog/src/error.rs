@@ -37,7 +37,10 @@ impl Error {
         let problem = match self {
             Error::Problem(problem) => problem,
             Error::Db(err) if err.code().is_some_and(|c| c.code().starts_with("22")) => {
-                Problem::bad_request(format!("The database refused a value: {}", db_message(&err)))
+                Problem::bad_request(format!(
+                    "The database refused a value: {}",
+                    db_message(&err)
+                ))
             }
             Error::Db(err) => {
                 log::warn!("database error: {err}");
@@ -57,5 +60,8 @@ fn db_message(err: &tokio_postgres::Error) -> &str {
 }
 
 fn unavailable() -> Problem {
-    Problem::new(StatusCode::SERVICE_UNAVAILABLE, "The database is not available, try again shortly")
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The database is not available, try again shortly",
+    )
 }

@@ -44,7 +44,11 @@ async fn list(app: &Catalog, query: Option<&str>) -> Result<Response> {
         return Err(Problem::bad_request("name_filter must not contain NUL characters").into());
     }
     let rows = app.store.list(filter.as_deref()).await?;
-    Ok(response::json(StatusCode::OK, &rows, ROW_BYTES * rows.len() + 2))
+    Ok(response::json(
+        StatusCode::OK,
+        &rows,
+        ROW_BYTES * rows.len() + 2,
+    ))
 }
 
 async fn get(app: &Catalog, id: i64) -> Result<Response> {
@@ -112,7 +116,11 @@ async fn replace_all(app: &Catalog, body: Incoming) -> Result<Response> {
     let inputs: Vec<Input> = kit::json::from_body(&mut bytes)?;
     let created = app.store.replace_all(validate_all(inputs)?).await?;
     app.ids.replace(created.iter().map(|c| c.id));
-    Ok(response::json(StatusCode::CREATED, &created, ROW_BYTES * created.len() + 2))
+    Ok(response::json(
+        StatusCode::CREATED,
+        &created,
+        ROW_BYTES * created.len() + 2,
+    ))
 }
 
 async fn delete_all(app: &Catalog) -> Result<Response> {

@@ -57,11 +57,46 @@ impl App for Catalog {
         let status = self.store.status();
         let labels = format!("service=\"{}\"", self.kind.name);
         let in_use = status.size.saturating_sub(status.available);
-        write_sample(out, "db_pool_connections", "gauge", "Open pooled connections.", &labels, status.size as u64);
-        write_sample(out, "db_pool_in_use", "gauge", "Pooled connections in use.", &labels, in_use as u64);
-        write_sample(out, "db_pool_max", "gauge", "Pool size limit.", &labels, status.max_size as u64);
-        write_sample(out, "db_pool_waiting", "gauge", "Requests waiting for a connection.", &labels, status.waiting as u64);
-        write_sample(out, "random_ids", "gauge", "Ids in the random-pick set.", &labels, self.ids.len() as u64);
+        write_sample(
+            out,
+            "db_pool_connections",
+            "gauge",
+            "Open pooled connections.",
+            &labels,
+            status.size as u64,
+        );
+        write_sample(
+            out,
+            "db_pool_in_use",
+            "gauge",
+            "Pooled connections in use.",
+            &labels,
+            in_use as u64,
+        );
+        write_sample(
+            out,
+            "db_pool_max",
+            "gauge",
+            "Pool size limit.",
+            &labels,
+            status.max_size as u64,
+        );
+        write_sample(
+            out,
+            "db_pool_waiting",
+            "gauge",
+            "Requests waiting for a connection.",
+            &labels,
+            status.waiting as u64,
+        );
+        write_sample(
+            out,
+            "random_ids",
+            "gauge",
+            "Ids in the random-pick set.",
+            &labels,
+            self.ids.len() as u64,
+        );
     }
 }
 
@@ -83,8 +118,18 @@ pub async fn run(
         log::warn!("cannot warm the connection pool: {err:?}");
     }
     let ids = Arc::new(RandomIds::default());
-    let follower = tokio::spawn(random_ids::follow(config.database, kind.table, kind.channel, ids.clone()));
-    let app = Arc::new(Catalog { kind, store, ids, max_body: config.server.max_body_bytes });
+    let follower = tokio::spawn(random_ids::follow(
+        config.database,
+        kind.table,
+        kind.channel,
+        ids.clone(),
+    ));
+    let app = Arc::new(Catalog {
+        kind,
+        store,
+        ids,
+        max_body: config.server.max_body_bytes,
+    });
     kit::serve::serve(listener, app.clone(), &config.server, shutdown).await;
     follower.abort();
     app.store.close();

@@ -50,8 +50,21 @@ pub struct Fields {
 
 impl Fields {
     pub fn with_id(self, id: i64) -> Character {
-        let Fields { name, other_name, level, picture, powers } = self;
-        Character { id, name, other_name, level, picture, powers }
+        let Fields {
+            name,
+            other_name,
+            level,
+            picture,
+            powers,
+        } = self;
+        Character {
+            id,
+            name,
+            other_name,
+            level,
+            picture,
+            powers,
+        }
     }
 }
 
@@ -127,7 +140,9 @@ impl Input {
 /// Validates one body for create or replace.
 pub fn validate_one(input: Input) -> Result<Fields, Problem> {
     let mut violations = Vec::new();
-    input.validate("", &mut violations).ok_or_else(|| Problem::invalid(violations))
+    input
+        .validate("", &mut violations)
+        .ok_or_else(|| Problem::invalid(violations))
 }
 
 /// Validates every element of a collection replace; violations name the element.
@@ -150,11 +165,19 @@ mod tests {
     use super::*;
 
     fn input(name: &str, level: i64) -> Input {
-        Input { name: Some(name.into()), level: Some(level), ..Input::default() }
+        Input {
+            name: Some(name.into()),
+            level: Some(level),
+            ..Input::default()
+        }
     }
 
     fn fields_of(problem: Problem) -> Vec<String> {
-        problem.violations.into_iter().map(|v| format!("{}: {}", v.field, v.message)).collect()
+        problem
+            .violations
+            .into_iter()
+            .map(|v| format!("{}: {}", v.field, v.message))
+            .collect()
     }
 
     #[test]
@@ -165,7 +188,10 @@ mod tests {
 
     #[test]
     fn names_every_broken_rule() {
-        let bad = Input { other_name: Some("x".repeat(256)), ..input("Al", 0) };
+        let bad = Input {
+            other_name: Some("x".repeat(256)),
+            ..input("Al", 0)
+        };
         let problem = validate_one(bad).err().map(fields_of);
         assert_eq!(
             problem,
@@ -182,7 +208,10 @@ mod tests {
         let problem = validate_one(Input::default()).err().map(fields_of);
         assert_eq!(
             problem,
-            Some(vec!["name: must not be null".to_owned(), "level: must not be null".to_owned()])
+            Some(vec![
+                "name: must not be null".to_owned(),
+                "level: must not be null".to_owned()
+            ])
         );
         assert!(validate_one(input(&"x".repeat(51), 1)).is_err());
         assert!(validate_one(input("Bob", i64::from(i32::MAX) + 1)).is_err());
@@ -191,8 +220,13 @@ mod tests {
 
     #[test]
     fn collection_violations_name_the_element() {
-        let problem = validate_all(vec![input("Bob", 1), input("Bo", 1)]).err().map(fields_of);
-        assert_eq!(problem, Some(vec!["[1].name: size must be between 3 and 50".to_owned()]));
+        let problem = validate_all(vec![input("Bob", 1), input("Bo", 1)])
+            .err()
+            .map(fields_of);
+        assert_eq!(
+            problem,
+            Some(vec!["[1].name: size must be between 3 and 50".to_owned()])
+        );
     }
 
     #[test]
@@ -205,11 +239,19 @@ mod tests {
             picture: None,
             powers: Some("The force".into()),
         };
-        let patch = Input { level: Some(12), ..Input::default() };
+        let patch = Input {
+            level: Some(12),
+            ..Input::default()
+        };
         let merged = validate_one(patch.merge_into(current)).map(|f| f.with_id(7));
         assert_eq!(
             merged.map(|c| (c.name, c.other_name, c.level, c.powers)),
-            Ok(("Luke".into(), Some("Farm boy".into()), 12, Some("The force".into())))
+            Ok((
+                "Luke".into(),
+                Some("Farm boy".into()),
+                12,
+                Some("The force".into())
+            ))
         );
     }
 

@@ -74,7 +74,11 @@ impl RandomIds {
     }
 
     pub fn len(&self) -> usize {
-        self.inner.read().unwrap_or_else(PoisonError::into_inner).ids.len()
+        self.inner
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .ids
+            .len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -112,7 +116,12 @@ const RECONNECT_DELAY: Duration = Duration::from_secs(1);
 
 /// Keeps `ids` coherent with `table` for as long as it runs: `LISTEN`, full reload,
 /// then apply notifications; on any connection loss, reconnect and reload.
-pub async fn follow(database: tokio_postgres::Config, table: &'static str, channel: &'static str, ids: std::sync::Arc<RandomIds>) {
+pub async fn follow(
+    database: tokio_postgres::Config,
+    table: &'static str,
+    channel: &'static str,
+    ids: std::sync::Arc<RandomIds>,
+) {
     loop {
         if let Err(err) = listen(&database, table, channel, &ids).await {
             log::warn!("{channel}: id notifications interrupted ({err}); reconnecting");
@@ -143,7 +152,9 @@ async fn listen(
     client.batch_execute(&format!("LISTEN {channel}")).await?;
     // Loaded after LISTEN so that no change falls between the two; notifications that
     // arrive during the load wait in the queue and are applied after it.
-    let rows = client.query(&format!("SELECT id FROM {table}"), &[]).await?;
+    let rows = client
+        .query(&format!("SELECT id FROM {table}"), &[])
+        .await?;
     ids.replace(rows.iter().filter_map(|row| row.try_get::<_, i64>(0).ok()));
     log::info!("{channel}: {} ids loaded, following changes", ids.len());
     while let Some(payload) = rx.recv().await {

@@ -20,8 +20,18 @@ pub enum Route {
 }
 
 /// Every label `Route::label` returns, for the metrics table.
-pub const LABELS: &[&str] =
-    &["list", "create", "replace_all", "delete_all", "hello", "random", "get", "update", "patch", "delete"];
+pub const LABELS: &[&str] = &[
+    "list",
+    "create",
+    "replace_all",
+    "delete_all",
+    "hello",
+    "random",
+    "get",
+    "update",
+    "patch",
+    "delete",
+];
 
 impl Route {
     pub fn label(self) -> &'static str {
@@ -73,7 +83,10 @@ pub fn route(kind: &Kind, method: &Method, path: &str) -> Result<Route, Problem>
                 _ => return Err(Problem::method_not_allowed("GET, PUT, PATCH, DELETE")),
             };
             segment.parse().map(by_id).map_err(|_| {
-                Problem::bad_request(format!("The {} id must be an integer, got '{segment}'", kind.noun))
+                Problem::bad_request(format!(
+                    "The {} id must be an integer, got '{segment}'",
+                    kind.noun
+                ))
             })
         }
     }
@@ -90,34 +103,105 @@ mod tests {
 
     #[test]
     fn collection_and_fixed_paths() {
-        assert_eq!(status(route(HEROES, &Method::GET, "/api/heroes")), Ok(Route::List));
-        assert_eq!(status(route(HEROES, &Method::POST, "/api/heroes/")), Ok(Route::Create));
-        assert_eq!(status(route(HEROES, &Method::PUT, "/api/heroes")), Ok(Route::ReplaceAll));
-        assert_eq!(status(route(HEROES, &Method::DELETE, "/api/heroes")), Ok(Route::DeleteAll));
-        assert_eq!(status(route(HEROES, &Method::GET, "/api/heroes/hello")), Ok(Route::Hello));
-        assert_eq!(status(route(HEROES, &Method::GET, "/api/heroes/random")), Ok(Route::Random));
-        assert_eq!(status(route(HEROES, &Method::GET, "/api/heroes/random_hero")), Ok(Route::Random));
-        assert_eq!(status(route(VILLAINS, &Method::GET, "/api/villains/random_villain")), Ok(Route::Random));
+        assert_eq!(
+            status(route(HEROES, &Method::GET, "/api/heroes")),
+            Ok(Route::List)
+        );
+        assert_eq!(
+            status(route(HEROES, &Method::POST, "/api/heroes/")),
+            Ok(Route::Create)
+        );
+        assert_eq!(
+            status(route(HEROES, &Method::PUT, "/api/heroes")),
+            Ok(Route::ReplaceAll)
+        );
+        assert_eq!(
+            status(route(HEROES, &Method::DELETE, "/api/heroes")),
+            Ok(Route::DeleteAll)
+        );
+        assert_eq!(
+            status(route(HEROES, &Method::GET, "/api/heroes/hello")),
+            Ok(Route::Hello)
+        );
+        assert_eq!(
+            status(route(HEROES, &Method::GET, "/api/heroes/random")),
+            Ok(Route::Random)
+        );
+        assert_eq!(
+            status(route(HEROES, &Method::GET, "/api/heroes/random_hero")),
+            Ok(Route::Random)
+        );
+        assert_eq!(
+            status(route(
+                VILLAINS,
+                &Method::GET,
+                "/api/villains/random_villain"
+            )),
+            Ok(Route::Random)
+        );
     }
 
     #[test]
     fn by_id() {
-        assert_eq!(status(route(HEROES, &Method::GET, "/api/heroes/51")), Ok(Route::Get(51)));
-        assert_eq!(status(route(HEROES, &Method::PUT, "/api/heroes/51")), Ok(Route::Update(51)));
-        assert_eq!(status(route(HEROES, &Method::PATCH, "/api/heroes/51")), Ok(Route::Patch(51)));
-        assert_eq!(status(route(HEROES, &Method::DELETE, "/api/heroes/-1")), Ok(Route::Delete(-1)));
+        assert_eq!(
+            status(route(HEROES, &Method::GET, "/api/heroes/51")),
+            Ok(Route::Get(51))
+        );
+        assert_eq!(
+            status(route(HEROES, &Method::PUT, "/api/heroes/51")),
+            Ok(Route::Update(51))
+        );
+        assert_eq!(
+            status(route(HEROES, &Method::PATCH, "/api/heroes/51")),
+            Ok(Route::Patch(51))
+        );
+        assert_eq!(
+            status(route(HEROES, &Method::DELETE, "/api/heroes/-1")),
+            Ok(Route::Delete(-1))
+        );
     }
 
     #[test]
     fn errors() {
-        assert_eq!(status(route(HEROES, &Method::GET, "/api/heroes/abc")), Err(400));
-        assert_eq!(status(route(HEROES, &Method::GET, "/api/heroes/99999999999999999999")), Err(400));
-        assert_eq!(status(route(HEROES, &Method::GET, "/api/heroes/random_villain")), Err(400));
-        assert_eq!(status(route(HEROES, &Method::GET, "/api/heroes/1/2")), Err(404));
-        assert_eq!(status(route(HEROES, &Method::GET, "/api/heroesx")), Err(404));
-        assert_eq!(status(route(HEROES, &Method::GET, "/api/villains")), Err(404));
-        assert_eq!(status(route(HEROES, &Method::POST, "/api/heroes/1")), Err(405));
-        assert_eq!(status(route(HEROES, &Method::PATCH, "/api/heroes")), Err(405));
-        assert_eq!(status(route(HEROES, &Method::POST, "/api/heroes/random")), Err(405));
+        assert_eq!(
+            status(route(HEROES, &Method::GET, "/api/heroes/abc")),
+            Err(400)
+        );
+        assert_eq!(
+            status(route(
+                HEROES,
+                &Method::GET,
+                "/api/heroes/99999999999999999999"
+            )),
+            Err(400)
+        );
+        assert_eq!(
+            status(route(HEROES, &Method::GET, "/api/heroes/random_villain")),
+            Err(400)
+        );
+        assert_eq!(
+            status(route(HEROES, &Method::GET, "/api/heroes/1/2")),
+            Err(404)
+        );
+        assert_eq!(
+            status(route(HEROES, &Method::GET, "/api/heroesx")),
+            Err(404)
+        );
+        assert_eq!(
+            status(route(HEROES, &Method::GET, "/api/villains")),
+            Err(404)
+        );
+        assert_eq!(
+            status(route(HEROES, &Method::POST, "/api/heroes/1")),
+            Err(405)
+        );
+        assert_eq!(
+            status(route(HEROES, &Method::PATCH, "/api/heroes")),
+            Err(405)
+        );
+        assert_eq!(
+            status(route(HEROES, &Method::POST, "/api/heroes/random")),
+            Err(405)
+        );
     }
 }

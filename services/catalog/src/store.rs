@@ -76,7 +76,9 @@ impl Store {
         let manager = Manager::from_config(
             database,
             NoTls,
-            ManagerConfig { recycling_method: RecyclingMethod::Fast },
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
         );
         let pool = Pool::builder(manager)
             .max_size(max)
@@ -86,7 +88,10 @@ impl Store {
             .recycle_timeout(Some(POOL_WAIT))
             .build()
             .map_err(|err| format!("cannot build the connection pool: {err}"))?;
-        Ok(Self { pool, sql: Sql::new(kind.table) })
+        Ok(Self {
+            pool,
+            sql: Sql::new(kind.table),
+        })
     }
 
     /// Opens every pooled connection and prepares the hot statement on it, so the first
@@ -135,7 +140,12 @@ impl Store {
     pub async fn get(&self, id: i64) -> Result<Option<Character>, Error> {
         let client = self.pool.get().await?;
         let stmt = client.prepare_cached(&self.sql.get).await?;
-        Ok(client.query_opt(&stmt, &[&id]).await?.as_ref().map(character).transpose()?)
+        Ok(client
+            .query_opt(&stmt, &[&id])
+            .await?
+            .as_ref()
+            .map(character)
+            .transpose()?)
     }
 
     /// Inserts a row and returns the id the sequence gave it.
@@ -143,7 +153,10 @@ impl Store {
         let client = self.pool.get().await?;
         let stmt = client.prepare_cached(&self.sql.insert).await?;
         let row = client
-            .query_one(&stmt, &[&f.name, &f.other_name, &f.level, &f.picture, &f.powers])
+            .query_one(
+                &stmt,
+                &[&f.name, &f.other_name, &f.level, &f.picture, &f.powers],
+            )
             .await?;
         Ok(row.try_get(0)?)
     }
@@ -153,7 +166,10 @@ impl Store {
         let client = self.pool.get().await?;
         let stmt = client.prepare_cached(&self.sql.update).await?;
         let n = client
-            .execute(&stmt, &[&id, &f.name, &f.other_name, &f.level, &f.picture, &f.powers])
+            .execute(
+                &stmt,
+                &[&id, &f.name, &f.other_name, &f.level, &f.picture, &f.powers],
+            )
             .await?;
         Ok(n > 0)
     }
@@ -169,8 +185,11 @@ impl Store {
         };
         let f = validate_one(input.merge_into(character(&row)?))?;
         let stmt = tx.prepare_cached(&self.sql.update).await?;
-        tx.execute(&stmt, &[&id, &f.name, &f.other_name, &f.level, &f.picture, &f.powers])
-            .await?;
+        tx.execute(
+            &stmt,
+            &[&id, &f.name, &f.other_name, &f.level, &f.picture, &f.powers],
+        )
+        .await?;
         tx.commit().await?;
         Ok(Some(f.with_id(id)))
     }
@@ -191,7 +210,10 @@ impl Store {
         let mut created = Vec::with_capacity(rows.len());
         for f in rows {
             let row = tx
-                .query_one(&stmt, &[&f.name, &f.other_name, &f.level, &f.picture, &f.powers])
+                .query_one(
+                    &stmt,
+                    &[&f.name, &f.other_name, &f.level, &f.picture, &f.powers],
+                )
                 .await?;
             created.push(f.with_id(row.try_get(0)?));
         }
@@ -209,7 +231,10 @@ impl Store {
         let client = self.pool.get().await?;
         let stmt = client.prepare_cached(&self.sql.ids).await?;
         let rows = client.query(&stmt, &[]).await?;
-        Ok(rows.iter().map(|row| row.try_get(0)).collect::<Result<_, _>>()?)
+        Ok(rows
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<_, _>>()?)
     }
 
     pub fn close(&self) {

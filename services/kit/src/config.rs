@@ -29,14 +29,20 @@ pub struct Env {
 impl Env {
     /// The process environment.
     pub fn process() -> Self {
-        Self { lookup: Box::new(|name| std::env::var(name).ok()) }
+        Self {
+            lookup: Box::new(|name| std::env::var(name).ok()),
+        }
     }
 
     /// A fixed map, for tests and for services started in-process.
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        let map: HashMap<String, String> =
-            pairs.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
-        Self { lookup: Box::new(move |name| map.get(name).cloned()) }
+        let map: HashMap<String, String> = pairs
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        Self {
+            lookup: Box::new(move |name| map.get(name).cloned()),
+        }
     }
 
     /// The value of `name`, or `default` when unset or empty.
@@ -64,7 +70,13 @@ impl Env {
     }
 
     /// A whole number in `min..=max`.
-    pub fn bounded(&self, name: &str, default: u64, min: u64, max: u64) -> Result<u64, ConfigError> {
+    pub fn bounded(
+        &self,
+        name: &str,
+        default: u64,
+        min: u64,
+        max: u64,
+    ) -> Result<u64, ConfigError> {
         let value = self.parse(name, default)?;
         if (min..=max).contains(&value) {
             Ok(value)
@@ -77,8 +89,14 @@ impl Env {
     }
 
     /// A duration given in milliseconds, in `1..=max_ms`.
-    pub fn millis(&self, name: &str, default_ms: u64, max_ms: u64) -> Result<Duration, ConfigError> {
-        self.bounded(name, default_ms, 1, max_ms).map(Duration::from_millis)
+    pub fn millis(
+        &self,
+        name: &str,
+        default_ms: u64,
+        max_ms: u64,
+    ) -> Result<Duration, ConfigError> {
+        self.bounded(name, default_ms, 1, max_ms)
+            .map(Duration::from_millis)
     }
 
     /// `BIND_ADDR`, defaulting to all interfaces on the service's port.
@@ -89,7 +107,9 @@ impl Env {
 
 /// `url` with any password replaced by `***`, for logs and error messages.
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
     match authority.rsplit_once('@') {
@@ -134,7 +154,10 @@ mod tests {
             redact_url("postgres://superman:secret@db:5432/heroes"),
             "postgres://superman:***@db:5432/heroes"
         );
-        assert_eq!(redact_url("mongodb://db:27017/?x=@"), "mongodb://db:27017/?x=@");
+        assert_eq!(
+            redact_url("mongodb://db:27017/?x=@"),
+            "mongodb://db:27017/?x=@"
+        );
         assert_eq!(redact_url("nonsense"), "nonsense");
     }
 }

@@ -21,7 +21,9 @@ pub fn to_bytes<T: Serialize + ?Sized>(value: &T, capacity: usize) -> Bytes {
 /// Decodes a request body; any syntax or type error becomes a 400 problem.
 pub fn from_body<T: DeserializeOwned>(body: &mut [u8]) -> Result<T, Problem> {
     simd_json::serde::from_slice(body).map_err(|err| {
-        Problem::bad_request(format!("Request body is not valid JSON for this resource: {err}"))
+        Problem::bad_request(format!(
+            "Request body is not valid JSON for this resource: {err}"
+        ))
     })
 }
 
@@ -42,7 +44,10 @@ mod tests {
         let mut body = br#"{"name":"Yoda","level":7}"#.to_vec();
         assert_eq!(
             from_body::<Input>(&mut body),
-            Ok(Input { name: "Yoda".into(), level: 7 })
+            Ok(Input {
+                name: "Yoda".into(),
+                level: 7
+            })
         );
     }
 

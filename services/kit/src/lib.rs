@@ -7,9 +7,9 @@
 pub mod body;
 pub mod config;
 pub mod json;
-pub mod process;
 pub mod metrics;
 pub mod problem;
+pub mod process;
 pub mod query;
 pub mod response;
 pub mod serve;

@@ -11,8 +11,9 @@ use std::{
 const STATUSES: [u16; 12] = [200, 201, 204, 400, 404, 405, 409, 413, 415, 500, 502, 503];
 
 /// Upper bounds of the latency buckets, in microseconds.
-const BUCKETS_US: [u64; 12] =
-    [250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000, 2_500_000];
+const BUCKETS_US: [u64; 12] = [
+    250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000, 2_500_000,
+];
 
 /// Route label of requests no route matched.
 pub const UNMATCHED: &str = "unmatched";
@@ -66,7 +67,10 @@ impl Metrics {
         else {
             return;
         };
-        let slot = STATUSES.iter().position(|&s| s == status).unwrap_or(STATUSES.len());
+        let slot = STATUSES
+            .iter()
+            .position(|&s| s == status)
+            .unwrap_or(STATUSES.len());
         stats.by_status[slot].fetch_add(1, Relaxed);
         let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         if let Some(bucket) = BUCKETS_US.iter().position(|&b| us <= b) {
@@ -87,7 +91,9 @@ impl Metrics {
                 if count == 0 {
                     continue;
                 }
-                let status = STATUSES.get(slot).map_or("other".to_owned(), |s| s.to_string());
+                let status = STATUSES
+                    .get(slot)
+                    .map_or("other".to_owned(), |s| s.to_string());
                 let _ = writeln!(
                     out,
                     "http_requests_total{{service=\"{svc}\",route=\"{}\",status=\"{status}\"}} {count}",
@@ -112,17 +118,33 @@ impl Metrics {
                     "http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {cumulative}"
                 );
             }
-            let _ = writeln!(out, "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}");
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}"
+            );
             let sum = r.sum_us.load(Relaxed) as f64 / 1e6;
             let _ = writeln!(out, "http_request_duration_seconds_sum{{{labels}}} {sum}");
-            let _ = writeln!(out, "http_request_duration_seconds_count{{{labels}}} {count}");
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_count{{{labels}}} {count}"
+            );
         }
     }
 }
 
 /// Appends one gauge or counter sample with its HELP and TYPE lines.
-pub fn write_sample(out: &mut String, name: &str, kind: &str, help: &str, labels: &str, value: u64) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name}{{{labels}}} {value}");
+pub fn write_sample(
+    out: &mut String,
+    name: &str,
+    kind: &str,
+    help: &str,
+    labels: &str,
+    value: u64,
+) {
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} {kind}\n{name}{{{labels}}} {value}"
+    );
 }
 
 #[cfg(test)]
@@ -139,9 +161,15 @@ mod tests {
         let mut out = String::new();
         m.render(&mut out);
         assert!(out.contains(r#"http_requests_total{service="heroes",route="get",status="200"} 2"#));
-        assert!(out.contains(r#"http_requests_total{service="heroes",route="get",status="other"} 1"#));
+        assert!(
+            out.contains(r#"http_requests_total{service="heroes",route="get",status="other"} 1"#)
+        );
         assert!(out.contains(r#"route="unmatched",status="404"} 1"#));
-        assert!(out.contains(r#"http_request_duration_seconds_bucket{service="heroes",route="get",le="0.0005"} 2"#));
-        assert!(out.contains(r#"http_request_duration_seconds_bucket{service="heroes",route="get",le="+Inf"} 3"#));
+        assert!(out.contains(
+            r#"http_request_duration_seconds_bucket{service="heroes",route="get",le="0.0005"} 2"#
+        ));
+        assert!(out.contains(
+            r#"http_request_duration_seconds_bucket{service="heroes",route="get",le="+Inf"} 3"#
+        ));
     }
 }

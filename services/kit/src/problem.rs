@@ -26,7 +26,10 @@ pub struct Violation {
 
 impl Violation {
     pub fn new(field: impl Into<Cow<'static, str>>, message: impl Into<Cow<'static, str>>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -41,7 +44,12 @@ struct Body<'a> {
 
 impl Problem {
     pub fn new(status: StatusCode, detail: impl Into<Cow<'static, str>>) -> Self {
-        Self { status, detail: detail.into(), violations: Vec::new(), allow: None }
+        Self {
+            status,
+            detail: detail.into(),
+            violations: Vec::new(),
+            allow: None,
+        }
     }
 
     pub fn bad_request(detail: impl Into<Cow<'static, str>>) -> Self {
@@ -54,14 +62,20 @@ impl Problem {
 
     /// A 400 listing every rule the request body broke.
     pub fn invalid(violations: Vec<Violation>) -> Self {
-        Self { violations, ..Self::bad_request("The request body is not valid") }
+        Self {
+            violations,
+            ..Self::bad_request("The request body is not valid")
+        }
     }
 
     /// A 405 for a known path; `allow` is the comma-separated list of its methods.
     pub fn method_not_allowed(allow: &'static str) -> Self {
         Self {
             allow: Some(allow),
-            ..Self::new(StatusCode::METHOD_NOT_ALLOWED, format!("Allowed methods: {allow}"))
+            ..Self::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!("Allowed methods: {allow}"),
+            )
         }
     }
 
@@ -96,7 +110,12 @@ mod tests {
     use http_body_util::BodyExt;
 
     async fn body_of(resp: Response) -> String {
-        let bytes = resp.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+        let bytes = resp
+            .into_body()
+            .collect()
+            .await
+            .map(|c| c.to_bytes())
+            .unwrap_or_default();
         String::from_utf8_lossy(&bytes).into_owned()
     }
 
@@ -113,9 +132,11 @@ mod tests {
 
     #[tokio::test]
     async fn violations_are_listed() {
-        let resp =
-            Problem::invalid(vec![Violation::new("name", "size must be between 3 and 50")])
-                .into_response();
+        let resp = Problem::invalid(vec![Violation::new(
+            "name",
+            "size must be between 3 and 50",
+        )])
+        .into_response();
         assert_eq!(
             body_of(resp).await,
             r#"{"title":"Bad Request","status":400,"detail":"The request body is not valid","violations":[{"field":"name","message":"size must be between 3 and 50"}]}"#

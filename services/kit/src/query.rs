@@ -31,11 +31,16 @@ pub fn decode(raw: &str) -> Result<Cow<'_, str>, Problem> {
 }
 
 /// Parses an optional integer parameter, 400 on anything but an integer in range.
-pub fn int_param<T: std::str::FromStr>(query: Option<&str>, name: &str) -> Result<Option<T>, Problem> {
+pub fn int_param<T: std::str::FromStr>(
+    query: Option<&str>,
+    name: &str,
+) -> Result<Option<T>, Problem> {
     match param(query, name)? {
         None => Ok(None),
         Some(value) => value.parse().map(Some).map_err(|_| {
-            Problem::bad_request(format!("Query parameter '{name}' must be an integer, got '{value}'"))
+            Problem::bad_request(format!(
+                "Query parameter '{name}' must be an integer, got '{value}'"
+            ))
         }),
     }
 }
@@ -46,20 +51,35 @@ mod tests {
 
     #[test]
     fn finds_and_decodes() {
-        assert_eq!(param(Some("a=1&name_filter=Sky%20W+x"), "name_filter").ok().flatten().as_deref(), Some("Sky W x"));
+        assert_eq!(
+            param(Some("a=1&name_filter=Sky%20W+x"), "name_filter")
+                .ok()
+                .flatten()
+                .as_deref(),
+            Some("Sky W x")
+        );
         assert_eq!(param(Some("a=1"), "b").ok().flatten(), None);
         assert_eq!(param(None, "b").ok().flatten(), None);
-        assert_eq!(param(Some("flag"), "flag").ok().flatten().as_deref(), Some(""));
+        assert_eq!(
+            param(Some("flag"), "flag").ok().flatten().as_deref(),
+            Some("")
+        );
     }
 
     #[test]
     fn invalid_utf8_is_400() {
-        assert_eq!(param(Some("q=%ff"), "q").err().map(|p| p.status.as_u16()), Some(400));
+        assert_eq!(
+            param(Some("q=%ff"), "q").err().map(|p| p.status.as_u16()),
+            Some(400)
+        );
     }
 
     #[test]
     fn integers() {
-        assert_eq!(int_param::<u32>(Some("page=3"), "page").ok().flatten(), Some(3));
+        assert_eq!(
+            int_param::<u32>(Some("page=3"), "page").ok().flatten(),
+            Some(3)
+        );
         assert!(int_param::<u32>(Some("page=x"), "page").is_err());
         assert!(int_param::<u32>(Some("page=-1"), "page").is_err());
     }

@@ -16,7 +16,8 @@ pub const TEXT: HeaderValue = HeaderValue::from_static("text/plain;charset=UTF-8
 pub fn bytes(status: StatusCode, content_type: HeaderValue, body: impl Into<Bytes>) -> Response {
     let mut resp = http::Response::new(Full::new(body.into()));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(header::CONTENT_TYPE, content_type);
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, content_type);
     resp
 }
 

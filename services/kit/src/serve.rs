@@ -90,11 +90,19 @@ pub struct Check {
 
 impl Check {
     pub fn up(name: &'static str) -> Self {
-        Self { name, status: "UP", detail: None }
+        Self {
+            name,
+            status: "UP",
+            detail: None,
+        }
     }
 
     pub fn down(name: &'static str, detail: impl std::fmt::Display) -> Self {
-        Self { name, status: "DOWN", detail: Some(detail.to_string()) }
+        Self {
+            name,
+            status: "DOWN",
+            detail: Some(detail.to_string()),
+        }
     }
 
     fn is_up(&self) -> bool {
@@ -143,7 +151,8 @@ impl<A: App> Server<A> {
     async fn respond(&self, req: Request<Incoming>) -> Response {
         let start = Instant::now();
         let Routed { route, response } = self.route(req).await;
-        self.metrics.record(route, response.status().as_u16(), start.elapsed());
+        self.metrics
+            .record(route, response.status().as_u16(), start.elapsed());
         response
     }
 
@@ -169,13 +178,25 @@ impl<A: App> Server<A> {
             READY => READY,
             METRICS => METRICS,
             OPENAPI => OPENAPI,
-            _ => return Routed::new(crate::metrics::UNMATCHED, Problem::unknown_path().into_response()),
+            _ => {
+                return Routed::new(
+                    crate::metrics::UNMATCHED,
+                    Problem::unknown_path().into_response(),
+                )
+            }
         };
         if method != Method::GET {
             return Routed::new(route, Problem::method_not_allowed("GET").into_response());
         }
         let response = match route {
-            LIVE => response::json(StatusCode::OK, &Health { status: "UP", checks: &[] }, 32),
+            LIVE => response::json(
+                StatusCode::OK,
+                &Health {
+                    status: "UP",
+                    checks: &[],
+                },
+                32,
+            ),
             READY => self.readiness().await,
             METRICS => {
                 let mut out = String::with_capacity(8 * 1024);
@@ -206,7 +227,14 @@ impl<A: App> Server<A> {
         } else {
             (StatusCode::SERVICE_UNAVAILABLE, "DOWN")
         };
-        response::json(status, &Health { status: word, checks: &checks }, 128)
+        response::json(
+            status,
+            &Health {
+                status: word,
+                checks: &checks,
+            },
+            128,
+        )
     }
 }
 

@@ -21,7 +21,9 @@ async fn create_answers_201_with_location_and_the_stored_row() {
     assert_eq!(reply.header("content-type"), "application/json");
     assert_eq!(
         reply.body,
-        format!(r#"{{"id":{id},"name":"Luke Skywalker","otherName":"Luke","level":10,"picture":"https://p/luke.jpg","powers":"Uses light sabre, The force"}}"#)
+        format!(
+            r#"{{"id":{id},"name":"Luke Skywalker","otherName":"Luke","level":10,"picture":"https://p/luke.jpg","powers":"Uses light sabre, The force"}}"#
+        )
     );
     let fetched = app.http.get(&app.api(&format!("/{id}"))).await;
     assert_eq!(fetched.status, 200);
@@ -32,11 +34,17 @@ async fn create_answers_201_with_location_and_the_stored_row() {
 async fn ids_come_from_the_sequence_and_absent_optionals_are_left_out() {
     let app = heroes().await;
     let first = create(&app, "Alpha", 1).await;
-    let reply = app.http.post(&app.api(""), r#"{"name":"Beta","level":2,"id":12345}"#).await;
+    let reply = app
+        .http
+        .post(&app.api(""), r#"{"name":"Beta","level":2,"id":12345}"#)
+        .await;
     assert_eq!(reply.status, 201);
     let second = reply.json()["id"].as_i64().unwrap();
     assert_eq!(second - first, 50, "sequence increments by 50");
-    assert_eq!(reply.body, format!(r#"{{"id":{second},"name":"Beta","level":2}}"#));
+    assert_eq!(
+        reply.body,
+        format!(r#"{{"id":{second},"name":"Beta","level":2}}"#)
+    );
 }
 
 #[tokio::test]
@@ -50,8 +58,13 @@ async fn list_and_name_filter() {
 
     let all = app.http.get(&app.api("")).await;
     assert_eq!(all.status, 200);
-    let names: Vec<String> =
-        all.json().as_array().unwrap().iter().map(|h| h["name"].as_str().unwrap().to_owned()).collect();
+    let names: Vec<String> = all
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(names, ["Spider Girl", "Iron Lad", "100%_Hero"]);
 
     let filtered = app.http.get(&app.api("?name_filter=GIRL")).await;
@@ -64,7 +77,10 @@ async fn list_and_name_filter() {
     assert_eq!(percent.json().as_array().unwrap().len(), 1);
     let underscore = app.http.get(&app.api("?name_filter=_")).await;
     assert_eq!(underscore.json()[0]["name"], "100%_Hero");
-    let quote = app.http.get(&app.api("?name_filter=%27%3B%20DROP%20TABLE%20hero%3B--")).await;
+    let quote = app
+        .http
+        .get(&app.api("?name_filter=%27%3B%20DROP%20TABLE%20hero%3B--"))
+        .await;
     assert_eq!((quote.status.as_u16(), quote.body.as_str()), (200, "[]"));
 }
 
@@ -72,12 +88,24 @@ async fn list_and_name_filter() {
 async fn put_replaces_every_field() {
     let app = heroes().await;
     let id = create(&app, "Old Name", 3).await;
-    let reply = app.http.put(&app.api(&format!("/{id}")), r#"{"name":"New Name","level":4}"#).await;
+    let reply = app
+        .http
+        .put(
+            &app.api(&format!("/{id}")),
+            r#"{"name":"New Name","level":4}"#,
+        )
+        .await;
     assert_eq!((reply.status.as_u16(), reply.body.as_str()), (204, ""));
     let fetched = app.http.get(&app.api(&format!("/{id}"))).await;
-    assert_eq!(fetched.body, format!(r#"{{"id":{id},"name":"New Name","level":4}}"#));
+    assert_eq!(
+        fetched.body,
+        format!(r#"{{"id":{id},"name":"New Name","level":4}}"#)
+    );
 
-    let missing = app.http.put(&app.api("/999999"), r#"{"name":"Nobody","level":4}"#).await;
+    let missing = app
+        .http
+        .put(&app.api("/999999"), r#"{"name":"Nobody","level":4}"#)
+        .await;
     assert_eq!(missing.status, 404);
     assert_eq!(missing.json()["detail"], "No hero with id 999999");
 }
@@ -86,13 +114,24 @@ async fn put_replaces_every_field() {
 async fn patch_merges_and_validates_the_result() {
     let app = heroes().await;
     let id = create(&app, "Patchy", 3).await;
-    let reply = app.http.patch(&app.api(&format!("/{id}")), r#"{"level":30,"picture":"https://p/x.png"}"#).await;
+    let reply = app
+        .http
+        .patch(
+            &app.api(&format!("/{id}")),
+            r#"{"level":30,"picture":"https://p/x.png"}"#,
+        )
+        .await;
     assert_eq!(reply.status, 200);
     assert_eq!(
         reply.body,
-        format!(r#"{{"id":{id},"name":"Patchy","otherName":"Other Patchy","level":30,"picture":"https://p/x.png","powers":"Flight"}}"#)
+        format!(
+            r#"{{"id":{id},"name":"Patchy","otherName":"Other Patchy","level":30,"picture":"https://p/x.png","powers":"Flight"}}"#
+        )
     );
-    let bad = app.http.patch(&app.api(&format!("/{id}")), r#"{"name":"P"}"#).await;
+    let bad = app
+        .http
+        .patch(&app.api(&format!("/{id}")), r#"{"name":"P"}"#)
+        .await;
     assert_eq!(bad.status, 400);
     assert_eq!(bad.json()["violations"][0]["field"], "name");
     let unchanged = app.http.get(&app.api(&format!("/{id}"))).await;
@@ -126,7 +165,10 @@ async fn collection_put_replaces_and_delete_empties_the_table() {
     create(&app, "Replaced", 3).await;
     let reply = app
         .http
-        .put(&app.api(""), r#"[{"name":"One Hero","level":1},{"name":"Two Hero","level":2,"powers":"Both"}]"#)
+        .put(
+            &app.api(""),
+            r#"[{"name":"One Hero","level":1},{"name":"Two Hero","level":2,"powers":"Both"}]"#,
+        )
         .await;
     assert_eq!(reply.status, 201);
     let created = reply.json();
@@ -135,11 +177,18 @@ async fn collection_put_replaces_and_delete_empties_the_table() {
     let listed = app.http.get(&app.api("")).await;
     assert_eq!(listed.json(), created);
 
-    let invalid = app.http.put(&app.api(""), r#"[{"name":"Fine","level":1},{"name":"No"}]"#).await;
+    let invalid = app
+        .http
+        .put(&app.api(""), r#"[{"name":"Fine","level":1},{"name":"No"}]"#)
+        .await;
     assert_eq!(invalid.status, 400);
     assert_eq!(invalid.json()["violations"][0]["field"], "[1].name");
     assert_eq!(invalid.json()["violations"][1]["field"], "[1].level");
-    assert_eq!(app.http.get(&app.api("")).await.json(), created, "a refused replace changes nothing");
+    assert_eq!(
+        app.http.get(&app.api("")).await.json(),
+        created,
+        "a refused replace changes nothing"
+    );
 
     let emptied = app.http.delete(&app.api("")).await;
     assert_eq!((emptied.status.as_u16(), emptied.body.as_str()), (204, ""));

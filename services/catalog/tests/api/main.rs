@@ -29,9 +29,15 @@ impl TestApp {
 
 fn schema(kind: &Kind) -> [&'static str; 2] {
     if kind.table == "hero" {
-        [include_str!("../../../../database/heroes-db/01-schema.sql"), kind.notify_sql]
+        [
+            include_str!("../../../../database/heroes-db/01-schema.sql"),
+            kind.notify_sql,
+        ]
     } else {
-        [include_str!("../../../../database/villains-db/01-schema.sql"), kind.notify_sql]
+        [
+            include_str!("../../../../database/villains-db/01-schema.sql"),
+            kind.notify_sql,
+        ]
     }
 }
 
@@ -39,7 +45,12 @@ fn schema(kind: &Kind) -> [&'static str; 2] {
 pub async fn spawn_app(kind: &'static Kind) -> TestApp {
     let db = test_support::db::postgres(&schema(kind)).await;
     let server = spawn_on(kind, &db.url, &[]).await;
-    TestApp { server, http: Client::new(), db, kind }
+    TestApp {
+        server,
+        http: Client::new(),
+        db,
+        kind,
+    }
 }
 
 /// Another instance of the service on the database at `url`.
@@ -56,7 +67,9 @@ pub async fn heroes() -> TestApp {
 
 /// Creates a hero and returns its id.
 pub async fn create(app: &TestApp, name: &str, level: i64) -> i64 {
-    let body = format!(r#"{{"name":"{name}","otherName":"Other {name}","level":{level},"powers":"Flight"}}"#);
+    let body = format!(
+        r#"{{"name":"{name}","otherName":"Other {name}","level":{level},"powers":"Flight"}}"#
+    );
     let reply = app.http.post(&app.api(""), &body).await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     reply.json()["id"].as_i64().unwrap()

@@ -30,7 +30,10 @@ async fn every_row_can_be_drawn_and_deleted_rows_never_are() {
         assert_eq!(reply.status, 200);
         seen.insert(reply.json()["id"].as_i64().unwrap());
     }
-    assert!(ids.iter().all(|id| seen.contains(id)), "all created rows drawn: {seen:?}");
+    assert!(
+        ids.iter().all(|id| seen.contains(id)),
+        "all created rows drawn: {seen:?}"
+    );
 
     app.http.delete(&app.api(&format!("/{}", ids[0]))).await;
     for _ in 0..100 {
@@ -47,7 +50,10 @@ async fn writes_through_another_replica_arrive_within_a_second() {
     // Let both instances start following the table.
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let reply = app.http.post(&other_api, r#"{"name":"Elsewhere","level":5}"#).await;
+    let reply = app
+        .http
+        .post(&other_api, r#"{"name":"Elsewhere","level":5}"#)
+        .await;
     assert_eq!(reply.status, 201);
     let id = reply.json()["id"].as_i64().unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -55,7 +61,10 @@ async fn writes_through_another_replica_arrive_within_a_second() {
     assert_eq!(drawn.status, 200);
     assert_eq!(drawn.json()["id"].as_i64(), Some(id));
 
-    let second = app.http.post(&app.api(""), r#"{"name":"Here Too","level":6}"#).await;
+    let second = app
+        .http
+        .post(&app.api(""), r#"{"name":"Here Too","level":6}"#)
+        .await;
     let kept = second.json()["id"].as_i64().unwrap();
     app.http.delete(&format!("{other_api}/{id}")).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -73,10 +82,14 @@ async fn writes_through_another_replica_arrive_within_a_second() {
 async fn rows_written_directly_in_the_database_are_drawn() {
     let app = heroes().await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (client, connection) = tokio_postgres::connect(&app.db.url, tokio_postgres::NoTls).await.unwrap();
+    let (client, connection) = tokio_postgres::connect(&app.db.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
     tokio::spawn(connection);
     client
-        .batch_execute("INSERT INTO hero (id, name, level) VALUES (nextval('hero_seq'), 'Direct', 3)")
+        .batch_execute(
+            "INSERT INTO hero (id, name, level) VALUES (nextval('hero_seq'), 'Direct', 3)",
+        )
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;

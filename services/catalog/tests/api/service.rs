@@ -9,7 +9,10 @@ use crate::{create, heroes, spawn_app};
 async fn hello_is_plain_text() {
     let app = heroes().await;
     let reply = app.http.get(&app.api("/hello")).await;
-    assert_eq!((reply.status.as_u16(), reply.body.as_str()), (200, "Hello Hero Resource"));
+    assert_eq!(
+        (reply.status.as_u16(), reply.body.as_str()),
+        (200, "Hello Hero Resource")
+    );
     assert!(reply.header("content-type").starts_with("text/plain"));
 }
 
@@ -17,16 +20,26 @@ async fn hello_is_plain_text() {
 async fn health_metrics_and_openapi() {
     let app = heroes().await;
     let live = app.http.get(&app.server.url("/q/health/live")).await;
-    assert_eq!((live.status.as_u16(), live.body.as_str()), (200, r#"{"status":"UP"}"#));
+    assert_eq!(
+        (live.status.as_u16(), live.body.as_str()),
+        (200, r#"{"status":"UP"}"#)
+    );
     let ready = app.http.get(&app.server.url("/q/health/ready")).await;
     assert_eq!(ready.status, 200);
-    assert_eq!(ready.body, r#"{"status":"UP","checks":[{"name":"database","status":"UP"}]}"#);
+    assert_eq!(
+        ready.body,
+        r#"{"status":"UP","checks":[{"name":"database","status":"UP"}]}"#
+    );
 
     create(&app, "Counted", 1).await;
     let metrics = app.http.get(&app.server.url("/q/metrics")).await;
     assert_eq!(metrics.status, 200);
-    assert!(metrics.body.contains(r#"http_requests_total{service="heroes",route="create",status="201"} 1"#));
-    assert!(metrics.body.contains(r#"http_request_duration_seconds_count{service="heroes",route="create"} 1"#));
+    assert!(metrics
+        .body
+        .contains(r#"http_requests_total{service="heroes",route="create",status="201"} 1"#));
+    assert!(metrics
+        .body
+        .contains(r#"http_request_duration_seconds_count{service="heroes",route="create"} 1"#));
     assert!(metrics.body.contains(r#"db_pool_max{service="heroes"} 2"#));
     assert!(metrics.body.contains(r#"random_ids{service="heroes"} 1"#));
 
@@ -34,7 +47,13 @@ async fn health_metrics_and_openapi() {
     assert_eq!(openapi.status, 200);
     assert!(openapi.body.starts_with("openapi: 3"));
     assert!(openapi.body.contains("/api/heroes/random_hero"));
-    assert_eq!(app.http.post(&app.server.url("/q/health/live"), "").await.status, 405);
+    assert_eq!(
+        app.http
+            .post(&app.server.url("/q/health/live"), "")
+            .await
+            .status,
+        405
+    );
 }
 
 #[tokio::test]
@@ -56,12 +75,18 @@ async fn ready_is_503_when_the_database_is_unreachable() {
 #[tokio::test]
 async fn villains_share_the_implementation() {
     let app = spawn_app(VILLAINS).await;
-    let reply = app.http.post(&app.api(""), r#"{"name":"Darth Vader","level":90}"#).await;
+    let reply = app
+        .http
+        .post(&app.api(""), r#"{"name":"Darth Vader","level":90}"#)
+        .await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     let id = reply.json()["id"].as_i64().unwrap();
     assert_eq!(reply.header("location"), format!("/api/villains/{id}"));
     let random = app.http.get(&app.api("/random_villain")).await;
-    assert_eq!(random.body, format!(r#"{{"id":{id},"name":"Darth Vader","level":90}}"#));
+    assert_eq!(
+        random.body,
+        format!(r#"{{"id":{id},"name":"Darth Vader","level":90}}"#)
+    );
     let hello = app.http.get(&app.api("/hello")).await;
     assert_eq!(hello.body, "Hello Villain Resource");
     let missing = app.http.get(&app.api("/2")).await;

@@ -8,15 +8,38 @@ use crate::{create, heroes};
 async fn broken_rules_are_listed() {
     let app = heroes().await;
     let cases = [
-        (r#"{"name":"Al","level":1}"#, "name", "size must be between 3 and 50"),
-        (r#"{"name":"Alice","level":0}"#, "level", "must be greater than or equal to 1"),
+        (
+            r#"{"name":"Al","level":1}"#,
+            "name",
+            "size must be between 3 and 50",
+        ),
+        (
+            r#"{"name":"Alice","level":0}"#,
+            "level",
+            "must be greater than or equal to 1",
+        ),
         (r#"{"level":3}"#, "name", "must not be null"),
         (r#"{"name":"Alice"}"#, "level", "must not be null"),
-        (r#"{"name":"Alice","level":2147483648}"#, "level", "must be less than or equal to 2147483647"),
-                (r#"{"name":"Al\u0000ce","level":1}"#, "name", "must not contain NUL characters"),
+        (
+            r#"{"name":"Alice","level":2147483648}"#,
+            "level",
+            "must be less than or equal to 2147483647",
+        ),
+        (
+            r#"{"name":"Al\u0000ce","level":1}"#,
+            "name",
+            "must not contain NUL characters",
+        ),
     ];
-    let long_picture = format!(r#"{{"name":"Alice","level":1,"picture":"{}"}}"#, "x".repeat(256));
-    let cases = cases.into_iter().chain([(long_picture.as_str(), "picture", "size must be between 0 and 255")]);
+    let long_picture = format!(
+        r#"{{"name":"Alice","level":1,"picture":"{}"}}"#,
+        "x".repeat(256)
+    );
+    let cases = cases.into_iter().chain([(
+        long_picture.as_str(),
+        "picture",
+        "size must be between 0 and 255",
+    )]);
     for (body, field, message) in cases {
         let reply = app.http.post(&app.api(""), body).await;
         assert_eq!(reply.status, 400, "{body}");
@@ -26,7 +49,11 @@ async fn broken_rules_are_listed() {
         assert_eq!(problem["violations"][0]["field"], field, "{body}");
         assert_eq!(problem["violations"][0]["message"], message, "{body}");
     }
-    assert_eq!(app.http.get(&app.api("")).await.body, "[]", "nothing was stored");
+    assert_eq!(
+        app.http.get(&app.api("")).await.body,
+        "[]",
+        "nothing was stored"
+    );
 }
 
 #[tokio::test]
@@ -42,7 +69,10 @@ async fn malformed_bodies_are_400() {
         "[]",
         "null",
     ] {
-        for (method, url) in [(Method::POST, app.api("")), (Method::PATCH, app.api(&format!("/{id}")))] {
+        for (method, url) in [
+            (Method::POST, app.api("")),
+            (Method::PATCH, app.api(&format!("/{id}"))),
+        ] {
             let reply = app.http.send(method.clone(), &url, Some(body)).await;
             assert_eq!(reply.status, 400, "{method} {body}");
             assert_eq!(reply.json()["status"], 400);
@@ -55,8 +85,17 @@ async fn bad_ids_unknown_paths_and_methods() {
     let app = heroes().await;
     let reply = app.http.get(&app.api("/abc")).await;
     assert_eq!(reply.status, 400);
-    assert_eq!(reply.json()["detail"], "The hero id must be an integer, got 'abc'");
-    assert_eq!(app.http.get(&app.api("/99999999999999999999999")).await.status, 400);
+    assert_eq!(
+        reply.json()["detail"],
+        "The hero id must be an integer, got 'abc'"
+    );
+    assert_eq!(
+        app.http
+            .get(&app.api("/99999999999999999999999"))
+            .await
+            .status,
+        400
+    );
 
     let unknown = app.http.get(&app.server.url("/api/nothing")).await;
     assert_eq!(unknown.status, 404);
@@ -74,11 +113,13 @@ async fn bad_ids_unknown_paths_and_methods() {
 #[tokio::test]
 async fn oversized_bodies_are_413() {
     let app = heroes().await;
-    let body = format!(r#"{{"name":"Big","level":1,"powers":"{}"}}"#, "x".repeat(70 * 1024));
+    let body = format!(
+        r#"{{"name":"Big","level":1,"powers":"{}"}}"#,
+        "x".repeat(70 * 1024)
+    );
     let reply = app.http.post(&app.api(""), &body).await;
     assert_eq!(reply.status, 413);
     assert_eq!(reply.json()["title"], "Payload Too Large");
-
 }
 
 #[tokio::test]

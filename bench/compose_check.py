@@ -1,0 +1,534 @@
+#!/usr/bin/env python3
+"""Static checks of compose.yml, the Dockerfile and .dockerignore against the repository.
+
+    python3 bench/compose_check.py [path/to/compose.yml]
+
+Needs python3 and PyYAML (Debian: python3-yaml). When `docker-compose` (or `docker compose`)
+is on PATH, `config -q` validates the file as well; no Docker engine is needed.
+
+Every check prints PASS or FAIL with the reasons; the last line is
+`compose: N passed, M failed`, and the exit code is 1 when anything failed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+try:
+    import yaml
+except ImportError:  # pragma: no cover - environment problem, not a check failure
+    print("compose_check: PyYAML is missing (apt-get install python3-yaml, or pip install pyyaml)")
+    sys.exit(2)
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else ROOT / "compose.yml"
+
+# The Rust services, their default ports and their databases (see README / API.md).
+SERVICES = {
+    "heroes": {"port": 8001, "db": "heroes-db"},
+    "villains": {"port": 8002, "db": "villains-db"},
+    "locations": {"port": 8003, "db": "locations-db"},
+    "fights": {"port": 8004, "db": "fights-db"},
+}
+# fights also needs the three catalogues up.
+EXTRA_DEPENDS = {"fights": ["heroes", "villains", "locations"]}
+OWN_IMAGE_PREFIX = "rust-super-heroes/"
+INITDB = "/docker-entrypoint-initdb.d"
+
+results: list[tuple[str, list[str]]] = []
+
+
+def check(name: str):
+    """Decorator: run the function, record its list of problems under `name`."""
+
+    def wrap(fn):
+        try:
+            problems = fn() or []
+        except Exception as err:  # a crash in a check is a failure of that check
+            problems = [f"check crashed: {type(err).__name__}: {err}"]
+        results.append((name, problems))
+        print(("PASS " if not problems else "FAIL ") + name)
+        for problem in problems:
+            print(f"     - {problem}")
+        return fn
+
+    return wrap
+
+
+# ------------------------------------------------------------------------ helpers
+def env_of(svc: dict) -> dict[str, str]:
+    env = svc.get("environment") or {}
+    if isinstance(env, list):
+        out = {}
+        for item in env:
+            key, _, value = str(item).partition("=")
+            out[key] = value
+        return out
+    return {str(k): "" if v is None else str(v) for k, v in env.items()}
+
+
+def mounts_of(svc: dict) -> list[dict]:
+    """Volumes as {source, target, read_only, bind}."""
+    out = []
+    for vol in svc.get("volumes") or []:
+        if isinstance(vol, str):
+            parts = vol.split(":")
+            source = parts[0]
+            target = parts[1] if len(parts) > 1 else parts[0]
+            mode = parts[2] if len(parts) > 2 else ""
+            out.append(
+                {
+                    "source": source,
+                    "target": target,
+                    "read_only": "ro" in mode.split(","),
+                    "bind": source.startswith((".", "/", "~")),
+                }
+            )
+        else:
+            out.append(
+                {
+                    "source": str(vol.get("source", "")),
+                    "target": str(vol.get("target", "")),
+                    "read_only": bool(vol.get("read_only")),
+                    "bind": vol.get("type") == "bind",
+                }
+            )
+    return out
+
+
+def ports_of(svc: dict) -> list[tuple[int | None, int]]:
+    """Published ports as (host, container)."""
+    out = []
+    for port in svc.get("ports") or []:
+        if isinstance(port, dict):
+            published = port.get("published")
+            out.append((int(published) if published else None, int(port["target"])))
+            continue
+        spec = str(port).split("/")[0]
+        parts = spec.split(":")
+        container = int(parts[-1])
+        host = int(parts[-2]) if len(parts) >= 2 and parts[-2] else None
+        out.append((host, container))
+    return out
+
+
+def health_cmd(svc: dict) -> list[str]:
+    test = (svc.get("healthcheck") or {}).get("test")
+    if test is None:
+        return []
+    if isinstance(test, str):
+        return ["CMD-SHELL", test]
+    return [str(t) for t in test]
+
+
+def depends_of(svc: dict) -> dict[str, str]:
+    deps = svc.get("depends_on") or {}
+    if isinstance(deps, list):
+        return {d: "service_started" for d in deps}
+    return {name: (cond or {}).get("condition", "service_started") for name, cond in deps.items()}
+
+
+def build_of(svc: dict) -> dict:
+    build = svc.get("build")
+    if build is None:
+        return {}
+    if isinstance(build, str):
+        return {"context": build}
+    return build
+
+
+def build_args(build: dict) -> dict[str, str]:
+    args = build.get("args") or {}
+    if isinstance(args, list):
+        return dict(str(a).partition("=")[::2] for a in args)
+    return {str(k): str(v) for k, v in args.items()}
+
+
+def port_of_addr(addr: str) -> int | None:
+    match = re.search(r":(\d+)$", addr)
+    return int(match.group(1)) if match else None
+
+
+def local_crates() -> dict[str, Path]:
+    """Workspace crates under services/: package name -> directory."""
+    crates = {}
+    for manifest in (ROOT / "services").glob("*/Cargo.toml"):
+        match = re.search(r'^\s*name\s*=\s*"([^"]+)"', manifest.read_text(), re.M)
+        if match:
+            crates[match.group(1)] = manifest.parent
+    return crates
+
+
+def crate_closure(name: str, crates: dict[str, Path]) -> list[str]:
+    """`name` and every workspace crate it depends on ([dependencies] only, transitively)."""
+    seen, todo = [], [name]
+    while todo:
+        crate = todo.pop()
+        if crate in seen or crate not in crates:
+            continue
+        seen.append(crate)
+        text = (crates[crate] / "Cargo.toml").read_text()
+        section = re.search(r"^\[dependencies\]\s*$(.*?)(?=^\[|\Z)", text, re.M | re.S)
+        if not section:
+            continue
+        for dep in re.findall(r"^\s*([A-Za-z0-9_-]+)\s*(?:\.|=)", section.group(1), re.M):
+            if dep in crates:
+                todo.append(dep)
+    return seen
+
+
+def sources_of(crate_dirs: list[Path]) -> str:
+    """Non-test Rust sources (src/) of the given crates, concatenated."""
+    text = []
+    for crate_dir in crate_dirs:
+        for rs in sorted((crate_dir / "src").rglob("*.rs")):
+            text.append(rs.read_text(errors="replace"))
+    return "\n".join(text)
+
+
+def dockerignore_patterns() -> list[tuple[str, bool]]:
+    path = ROOT / ".dockerignore"
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        negate = line.startswith("!")
+        out.append((line.lstrip("!").strip("/"), negate))
+    return out
+
+
+def ignored(rel: str, patterns: list[tuple[str, bool]]) -> bool:
+    """Rough .dockerignore semantics: last match wins; a pattern also covers everything below."""
+    result = False
+    parts = rel.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    for pattern, negate in patterns:
+        pat = pattern[3:] if pattern.startswith("**/") else pattern
+        for prefix in prefixes:
+            candidates = [prefix]
+            if pattern.startswith("**/"):
+                candidates += ["/".join(prefix.split("/")[i:]) for i in range(len(prefix.split("/")))]
+            if any(fnmatch.fnmatch(c, pat) for c in candidates):
+                result = not negate
+                break
+    return result
+
+
+# ------------------------------------------------------------------------ load
+try:
+    compose = yaml.safe_load(COMPOSE.read_text())
+except FileNotFoundError:
+    print(f"compose_check: {COMPOSE} does not exist")
+    print("compose: 0 passed, 1 failed")
+    sys.exit(1)
+except yaml.YAMLError as err:
+    print(f"compose_check: {COMPOSE} is not valid YAML: {err}")
+    print("compose: 0 passed, 1 failed")
+    sys.exit(1)
+
+services: dict = compose.get("services") or {}
+base = COMPOSE.parent
+
+
+# ------------------------------------------------------------------------ checks
+@check("compose.yml follows the Compose spec: services present, no `version:`")
+def _():
+    problems = []
+    if "version" in compose:
+        problems.append("top-level `version:` is obsolete in the Compose spec; remove it")
+    for name in list(SERVICES) + [s["db"] for s in SERVICES.values()] + ["k6"]:
+        if name not in services:
+            problems.append(f"service `{name}` is missing")
+    return problems
+
+
+@check("every build context and Dockerfile exists, and the Dockerfile takes ARG SERVICE")
+def _():
+    problems = []
+    for name, svc in services.items():
+        build = build_of(svc)
+        if not build:
+            continue
+        context = (base / build.get("context", ".")).resolve()
+        if not context.is_dir():
+            problems.append(f"{name}: build context {build.get('context')} does not exist")
+            continue
+        dockerfile = context / build.get("dockerfile", "Dockerfile")
+        if not dockerfile.is_file():
+            problems.append(f"{name}: Dockerfile {dockerfile} does not exist")
+            continue
+        text = dockerfile.read_text()
+        if not re.search(r"^\s*ARG\s+SERVICE\b", text, re.M):
+            problems.append(f"{name}: {dockerfile.name} declares no `ARG SERVICE`")
+        arg = build_args(build).get("SERVICE")
+        if name in SERVICES and arg != name:
+            problems.append(f"{name}: build arg SERVICE is {arg!r}, expected {name!r}")
+        if name in SERVICES and not (ROOT / "services" / name / "Cargo.toml").is_file():
+            problems.append(f"{name}: no crate services/{name} to build")
+    for name in SERVICES:
+        if name in services and not build_of(services[name]):
+            problems.append(f"{name}: has no `build:`")
+    return problems
+
+
+@check("every bind-mounted file or folder exists")
+def _():
+    problems = []
+    for name, svc in services.items():
+        for mount in mounts_of(svc):
+            if mount["bind"] and not (base / mount["source"]).resolve().exists():
+                problems.append(f"{name}: mounts {mount['source']}, which does not exist")
+    return problems
+
+
+@check("init scripts are mounted read-only at /docker-entrypoint-initdb.d")
+def _():
+    problems = []
+    for name in (s["db"] for s in SERVICES.values()):
+        svc = services.get(name, {})
+        init = [m for m in mounts_of(svc) if m["target"].startswith(INITDB)]
+        if not init:
+            problems.append(f"{name}: nothing mounted at {INITDB}")
+        for mount in init:
+            if not mount["read_only"]:
+                problems.append(f"{name}: {mount['source']} -> {mount['target']} is not read-only (:ro)")
+            if not mount["source"].startswith("./database/"):
+                problems.append(f"{name}: init mount {mount['source']} is not under ./database/")
+    return problems
+
+
+@check("each service publishes its own port (heroes 8001, villains 8002, locations 8003, fights 8004)")
+def _():
+    problems = []
+    for name, spec in SERVICES.items():
+        svc = services.get(name, {})
+        ports = ports_of(svc)
+        if ports != [(spec["port"], spec["port"])]:
+            problems.append(f"{name}: ports {ports}, expected [{spec['port']}:{spec['port']}]")
+        arg = build_args(build_of(svc)).get("PORT")
+        if arg is not None and arg != str(spec["port"]):
+            problems.append(f"{name}: build arg PORT={arg}, expected {spec['port']}")
+    return problems
+
+
+@check("BIND_ADDR port == container port == health-check target")
+def _():
+    problems = []
+    for name, spec in SERVICES.items():
+        svc = services.get(name, {})
+        bind = env_of(svc).get("BIND_ADDR")
+        bind_port = port_of_addr(bind) if bind else spec["port"]  # unset: the default port
+        if bind and bind_port is None:
+            problems.append(f"{name}: BIND_ADDR {bind!r} has no port")
+            continue
+        if bind and not bind.startswith("0.0.0.0:"):
+            problems.append(f"{name}: BIND_ADDR {bind!r} must listen on 0.0.0.0 in a container")
+        containers = [c for _, c in ports_of(svc)]
+        if containers != [bind_port]:
+            problems.append(f"{name}: container ports {containers} differ from BIND_ADDR port {bind_port}")
+        cmd = health_cmd(svc)
+        if not cmd:
+            problems.append(f"{name}: no healthcheck")
+        elif cmd[:1] == ["CMD"] and cmd[1:] == ["/app/service", "healthcheck"]:
+            pass  # the binary checks /q/health/ready on the port of BIND_ADDR itself
+        else:
+            joined = " ".join(cmd[1:])
+            urls = re.findall(r"https?://[^\s\"']+", joined)
+            ok = any(
+                "/q/health/ready" in u and re.search(rf":{bind_port}/", u) for u in urls
+            )
+            if not ok:
+                problems.append(
+                    f"{name}: healthcheck {cmd} is neither `/app/service healthcheck` nor a "
+                    f"request to /q/health/ready on port {bind_port}"
+                )
+    return problems
+
+
+@check("the Dockerfile's health check uses the binary's healthcheck mode")
+def _():
+    text = (ROOT / "Dockerfile").read_text()
+    if not re.search(r'^\s*HEALTHCHECK\b[^\n]*(?:\\\n[^\n]*)*CMD\s+\["/app/service",\s*"healthcheck"\]', text, re.M):
+        return ['Dockerfile: no `HEALTHCHECK ... CMD ["/app/service", "healthcheck"]`']
+    if not re.search(r'^\s*ENTRYPOINT\s+\["/app/service"\]', text, re.M):
+        return ['Dockerfile: ENTRYPOINT is not ["/app/service"]']
+    return []
+
+
+crates = local_crates()
+
+
+@check("every environment variable set on a Rust service is read by that service's code")
+def _():
+    problems = []
+    for name in SERVICES:
+        svc = services.get(name, {})
+        closure = crate_closure(name, crates)
+        if name not in closure:
+            problems.append(f"{name}: crate not found under services/")
+            continue
+        source = sources_of([crates[c] for c in closure])
+        for var in env_of(svc):
+            if f'"{var}"' in source:
+                continue
+            # env_logger reads RUST_LOG itself when configured from its default Env.
+            if var == "RUST_LOG" and re.search(r"env_logger::(?:Env::default\(\)|init\(\)|Builder::from_default_env)", source):
+                continue
+            problems.append(
+                f"{name}: sets {var}, but no \"{var}\" literal in src/ of crates {', '.join(closure)}"
+            )
+    return problems
+
+
+@check("every Rust service depends on its database (and fights on the catalogues) with service_healthy")
+def _():
+    problems = []
+    for name, spec in SERVICES.items():
+        deps = depends_of(services.get(name, {}))
+        for needed in [spec["db"]] + EXTRA_DEPENDS.get(name, []):
+            cond = deps.get(needed)
+            if cond is None:
+                problems.append(f"{name}: does not depend on {needed}")
+            elif cond != "service_healthy":
+                problems.append(f"{name}: depends on {needed} with {cond}, expected service_healthy")
+            elif "healthcheck" not in services.get(needed, {}):
+                problems.append(f"{name}: waits for {needed} to be healthy, but {needed} has no healthcheck")
+    return problems
+
+
+@check("every image is pinned (third-party: explicit version tag, never `latest`)")
+def _():
+    problems = []
+    for name, svc in services.items():
+        image = svc.get("image")
+        if not image:
+            problems.append(f"{name}: no image")
+            continue
+        if "@sha256:" in image:
+            continue
+        repo, _, tag = image.rpartition(":") if ":" in image.split("/")[-1] else (image, "", "")
+        if image.startswith(OWN_IMAGE_PREFIX):
+            if not build_of(svc):
+                problems.append(f"{name}: {image} is a project image but the service has no build")
+            continue
+        if not tag:
+            problems.append(f"{name}: image {image} has no tag")
+        elif tag == "latest" or not re.search(r"\d+\.\d+", tag):
+            problems.append(f"{name}: image {image} is not pinned to a version (x.y[.z])")
+    text = (ROOT / "Dockerfile").read_text()
+    stages = set(re.findall(r"^\s*FROM\s+.*?\s+AS\s+(\S+)", text, re.M | re.I))
+    for image in re.findall(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", text, re.M | re.I):
+        if image in stages or image == "scratch" or "@sha256:" in image:
+            continue
+        if ":" not in image.split("/")[-1]:
+            problems.append(f"Dockerfile: FROM {image} has no tag")
+        elif image.endswith(":latest"):
+            problems.append(f"Dockerfile: FROM {image} uses latest")
+    return problems
+
+
+@check("every service has cpu and memory limits and a restart policy")
+def _():
+    problems = []
+    for name, svc in services.items():
+        limits = ((svc.get("deploy") or {}).get("resources") or {}).get("limits") or {}
+        if "cpus" not in limits or "memory" not in limits:
+            problems.append(f"{name}: deploy.resources.limits needs cpus and memory")
+        if name != "k6" and svc.get("restart") != "unless-stopped":
+            problems.append(f"{name}: restart is {svc.get('restart')!r}, expected unless-stopped")
+    return problems
+
+
+@check("k6 runs /k6/load.js against fights, only in the `load` profile")
+def _():
+    svc = services.get("k6", {})
+    problems = []
+    if "load" not in (svc.get("profiles") or []):
+        problems.append("k6: not in profile `load` (it would start with `up`)")
+    if not any(m["source"] == "./k6" and m["target"] == "/k6" for m in mounts_of(svc)):
+        problems.append("k6: ./k6 is not mounted at /k6")
+    command = svc.get("command")
+    command = command.split() if isinstance(command, str) else command
+    if command != ["run", "/k6/load.js"]:
+        problems.append(f"k6: command {command}, expected run /k6/load.js")
+    host = env_of(svc).get("K6_HOST")
+    if host != f"http://fights:{SERVICES['fights']['port']}":
+        problems.append(f"k6: K6_HOST is {host!r}, expected http://fights:{SERVICES['fights']['port']}")
+    if depends_of(svc).get("fights") != "service_healthy":
+        problems.append("k6: does not wait for fights to be healthy")
+    return problems
+
+
+@check("files compiled in with include_str!/include_bytes! are in the image build context")
+def _():
+    problems = []
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    copied = re.findall(r"^\s*COPY\s+(?!--from)(?:--\S+\s+)*(.+?)\s+\S+\s*$", dockerfile, re.M)
+    sources = {Path(s).as_posix().strip("./") or "." for line in copied for s in line.split()}
+    patterns = dockerignore_patterns()
+    for crate_dir in crates.values():
+        for rs in (crate_dir / "src").rglob("*.rs"):
+            for rel in re.findall(r'include_(?:str|bytes)!\(\s*"([^"]+)"', rs.read_text(errors="replace")):
+                target = (rs.parent / rel).resolve()
+                try:
+                    in_repo = target.relative_to(ROOT).as_posix()
+                except ValueError:
+                    problems.append(f"{rs.relative_to(ROOT)}: includes {rel}, outside the repository")
+                    continue
+                if not any(s == "." or in_repo == s or in_repo.startswith(s + "/") for s in sources):
+                    problems.append(f"{rs.relative_to(ROOT)}: includes {in_repo}, which the Dockerfile does not COPY")
+                if ignored(in_repo, patterns):
+                    problems.append(f"{rs.relative_to(ROOT)}: includes {in_repo}, excluded by .dockerignore")
+    for needed in ("Cargo.toml", "Cargo.lock", "services/kit/src/lib.rs"):
+        if ignored(needed, patterns):
+            problems.append(f".dockerignore excludes {needed}, which the build needs")
+    for heavy in ("target/release/x", ".git/HEAD", "k6/results/x.json"):
+        if not ignored(heavy, patterns):
+            problems.append(f".dockerignore does not exclude {heavy.rsplit('/', 1)[0]}/")
+    return problems
+
+
+def compose_cli() -> list[str] | None:
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    if shutil.which("docker"):
+        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True)
+        if probe.returncode == 0:
+            return ["docker", "compose"]
+    return None
+
+
+cli = compose_cli()
+if cli is None:
+    print("SKIP `docker-compose config -q` (neither docker-compose nor `docker compose` on PATH)")
+else:
+
+    @check(f"`{' '.join(cli)} -f {COMPOSE.name} config -q` accepts the file")
+    def _():
+        proc = subprocess.run(
+            cli + ["-f", str(COMPOSE), "config", "-q"],
+            cwd=base,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "COMPOSE_PROFILES": "load"},
+        )
+        if proc.returncode != 0:
+            return [line for line in (proc.stderr or proc.stdout).strip().splitlines()] or [
+                f"exit code {proc.returncode}"
+            ]
+        return []
+
+
+passed = sum(1 for _, p in results if not p)
+failed = len(results) - passed
+print(f"compose: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
