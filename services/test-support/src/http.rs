@@ -26,7 +26,10 @@ impl Reply {
 
     /// A header as text, or "" when absent.
     pub fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 }
 
@@ -43,7 +46,9 @@ impl Default for Client {
 
 impl Client {
     pub fn new() -> Self {
-        Self { inner: HyperClient::builder(TokioExecutor::new()).build_http() }
+        Self {
+            inner: HyperClient::builder(TokioExecutor::new()).build_http(),
+        }
     }
 
     pub async fn get(&self, url: &str) -> Reply {
@@ -73,7 +78,8 @@ impl Client {
             req = req.header("content-type", "application/json");
         }
         let body = Full::new(Bytes::from(json.unwrap_or_default().to_owned()));
-        self.send_request(req.body(body).expect("valid request")).await
+        self.send_request(req.body(body).expect("valid request"))
+            .await
     }
 
     pub async fn send_request(&self, req: Request<Full<Bytes>>) -> Reply {

@@ -25,7 +25,11 @@ impl Spawned {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        self.task.take().expect("stop is called once").await.expect("service task panicked")
+        self.task
+            .take()
+            .expect("stop is called once")
+            .await
+            .expect("service task panicked")
     }
 }
 
@@ -43,12 +47,18 @@ where
     F: FnOnce(TcpListener, Shutdown) -> Fut,
     Fut: Future<Output = RunResult> + Send + 'static,
 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("local address");
     let (stop, stopped) = oneshot::channel::<()>();
     let shutdown: Shutdown = Box::pin(async move {
         let _ = stopped.await;
     });
     let task = tokio::spawn(run(listener, shutdown));
-    Spawned { addr, stop: Some(stop), task: Some(task) }
+    Spawned {
+        addr,
+        stop: Some(stop),
+        task: Some(task),
+    }
 }

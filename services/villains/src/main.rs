@@ -6,5 +6,9 @@ use std::process::ExitCode;
 static GLOBAL: kit::MiMalloc = kit::MiMalloc;
 
 fn main() -> ExitCode {
-    kit::process::run("villains", |env| catalog::Config::from_env(catalog::VILLAINS, env), catalog::run)
+    kit::process::run(
+        "villains",
+        |env| catalog::Config::from_env(catalog::VILLAINS, env),
+        catalog::run,
+    )
 }
