@@ -1,1 +1,165 @@
-//! The locations service.
+//! The locations service: CRUD over the MariaDB `locations` table and uniformly random
+//! picks, served by the shared kit. `run` is the whole service; the binary only loads
+//! the configuration and binds.
+
+mod config;
+mod error;
+mod handlers;
+mod model;
+mod random_ids;
+mod routes;
+mod store;
+
+use std::{sync::Arc, time::Duration};
+
+use http::Request;
+use hyper::body::Incoming;
+use kit::{metrics::write_sample, process::Shutdown, Check, Routed};
+use mysql_async::Pool;
+use tokio::net::TcpListener;
+
+pub use config::Config;
+
+use random_ids::RandomIds;
+
+/// How long start-up waits for the database before serving anyway, not ready.
+const STARTUP_DB_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long shutdown waits for pooled connections to close.
+const POOL_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What every request shares.
+struct State {
+    pool: Pool,
+    ids: Arc<RandomIds>,
+    pool_max: usize,
+    max_body_bytes: usize,
+}
+
+impl kit::App for State {
+    const ROUTES: &'static [&'static str] = routes::ROUTES;
+
+    fn name(&self) -> &'static str {
+        "locations"
+    }
+
+    fn openapi(&self) -> &'static str {
+        include_str!("../openapi.yaml")
+    }
+
+    async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Routed {
+        let (parts, body) = req.into_parts();
+        let resolved = routes::resolve(&parts.method, parts.uri.path());
+        let response = match resolved.endpoint {
+            Ok(endpoint) => handlers::dispatch(&self, endpoint, body)
+                .await
+                .unwrap_or_else(error::Error::into_response),
+            Err(problem) => problem.into_response(),
+        };
+        Routed::new(resolved.route, response)
+    }
+
+    async fn ready(&self) -> Vec<Check> {
+        match store::ping(&self.pool).await {
+            Ok(()) => vec![Check::up("database")],
+            Err(err) => vec![Check::down("database", format!("{err:?}"))],
+        }
+    }
+
+    fn render_metrics(&self, out: &mut String) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let labels = "service=\"locations\"";
+        let pool = self.pool.metrics();
+        let as_u64 = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        for (name, kind, help, value) in [
+            (
+                "db_pool_max_connections",
+                "gauge",
+                "Connections the pool may open.",
+                self.pool_max,
+            ),
+            (
+                "db_pool_connections",
+                "gauge",
+                "Open connections, idle or in use.",
+                pool.connection_count.load(Relaxed),
+            ),
+            (
+                "db_pool_idle_connections",
+                "gauge",
+                "Open connections waiting in the pool.",
+                pool.connections_in_pool.load(Relaxed),
+            ),
+            (
+                "db_pool_connect_failures_total",
+                "counter",
+                "Connections that could not be opened.",
+                pool.create_failed.load(Relaxed),
+            ),
+            (
+                "random_ids",
+                "gauge",
+                "Ids held for random picks.",
+                self.ids.len(),
+            ),
+        ] {
+            write_sample(out, name, kind, help, labels, as_u64(value));
+        }
+        let reloads = self.ids.reloads();
+        let help = "Reloads of the random-id set after a change by another replica or a miss.";
+        write_sample(
+            out,
+            "random_ids_reloads_total",
+            "counter",
+            help,
+            labels,
+            reloads,
+        );
+    }
+}
+
+/// Serves the locations API on `listener` until `shutdown` completes. An unreachable
+/// database does not stop it from starting: it serves, reports not ready and recovers
+/// once the database answers.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: Shutdown,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let pool = store::pool(&config.database_url, config.pool_max)?;
+    let ids = Arc::new(RandomIds::default());
+    let startup = async {
+        // Opened together and held until all are open, so the pool keeps them all.
+        let mut warm = tokio::task::JoinSet::new();
+        for _ in 0..config.pool_max {
+            warm.spawn(pool.get_conn());
+        }
+        drop(warm.join_all().await);
+        ids.reload(&pool).await
+    };
+    match tokio::time::timeout(STARTUP_DB_TIMEOUT, startup).await {
+        Ok(Ok(())) => log::info!("loaded {} location ids", ids.len()),
+        Ok(Err(err)) => log::warn!("database not available at start, serving anyway: {err:?}"),
+        Err(_) => {
+            log::warn!("database did not answer within {STARTUP_DB_TIMEOUT:?}, serving anyway")
+        }
+    }
+    let refresher = tokio::spawn({
+        let (ids, pool, every) = (ids.clone(), pool.clone(), config.ids_refresh);
+        async move { ids.keep_coherent(pool, every).await }
+    });
+    let state = Arc::new(State {
+        pool: pool.clone(),
+        ids,
+        pool_max: config.pool_max,
+        max_body_bytes: config.server.max_body_bytes,
+    });
+    kit::serve::serve(listener, state, &config.server, shutdown).await;
+    refresher.abort();
+    let _ = refresher.await;
+    match tokio::time::timeout(POOL_CLOSE_TIMEOUT, pool.disconnect()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => log::warn!("closing the database pool: {err}"),
+        Err(_) => log::warn!("database connections still open after {POOL_CLOSE_TIMEOUT:?}"),
+    }
+    Ok(())
+}

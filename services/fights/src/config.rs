@@ -1,0 +1,213 @@
+//! The fights service's configuration, read from the environment and validated before
+//! anything binds.
+
+use std::time::Duration;
+
+use kit::{
+    config::{ConfigError, Env},
+    process::ServiceConfig,
+    ServerConfig,
+};
+
+/// The port of the fights service in the original system.
+const PORT: u16 = 8004;
+
+/// How a POSTed fight reaches MongoDB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertMode {
+    /// One writer task stores whatever is queued with one `insert_many`: fewer round trips
+    /// under load, same durability per request.
+    Batch,
+    /// Each request inserts its own document, for comparison.
+    Single,
+}
+
+/// Everything the service needs to start; built from the environment so a bad value
+/// stops the process before it binds.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub mongodb_url: String,
+    pub mongodb_database: String,
+    /// Connections the MongoDB driver may open.
+    pub mongodb_pool_max: u32,
+    pub insert_mode: InsertMode,
+    /// Fights waiting for the writer task; past it a POST answers 503 at once.
+    pub insert_queue: usize,
+    pub heroes_url: String,
+    pub villains_url: String,
+    pub locations_url: String,
+    pub downstream: DownstreamConfig,
+}
+
+/// Timeouts and retries shared by the three downstream clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownstreamConfig {
+    /// Bound on one downstream call including its retries.
+    pub timeout: Duration,
+    pub retries: u32,
+    pub retry_delay: Duration,
+    /// How long an unused keep-alive connection stays in the pool.
+    pub pool_idle: Duration,
+    /// Idle connections kept per downstream host.
+    pub pool_max_idle: usize,
+}
+
+impl Config {
+    /// Reads and validates every setting; the error names the variable at fault.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let mongodb_url = env.string(
+            "MONGODB_URL",
+            "mongodb://superfight:superfight@fights-db:27017/fights",
+        );
+        if !mongodb_url.starts_with("mongodb://") && !mongodb_url.starts_with("mongodb+srv://") {
+            return Err(ConfigError {
+                var: "MONGODB_URL".to_owned(),
+                message: format!(
+                    "'{}' is not a mongodb:// URL",
+                    kit::config::redact_url(&mongodb_url)
+                ),
+            });
+        }
+        let insert_mode = match env.string("FIGHTS_INSERT_MODE", "batch").as_str() {
+            "batch" => InsertMode::Batch,
+            "single" => InsertMode::Single,
+            other => {
+                return Err(ConfigError {
+                    var: "FIGHTS_INSERT_MODE".to_owned(),
+                    message: format!("'{other}' is neither 'batch' nor 'single'"),
+                })
+            }
+        };
+        Ok(Self {
+            server: ServerConfig::from_env(env, PORT)?,
+            mongodb_url,
+            mongodb_database: env.string("MONGODB_DATABASE", "fights"),
+            mongodb_pool_max: env.bounded("MONGODB_POOL_MAX", 32, 1, 1_000)? as u32,
+            insert_mode,
+            insert_queue: env.bounded("FIGHTS_INSERT_QUEUE", 4_096, 1, 1 << 20)? as usize,
+            heroes_url: http_url(env, "HEROES_URL", "http://heroes:8001")?,
+            villains_url: http_url(env, "VILLAINS_URL", "http://villains:8002")?,
+            locations_url: http_url(env, "LOCATIONS_URL", "http://locations:8003")?,
+            downstream: DownstreamConfig {
+                timeout: env.millis("DOWNSTREAM_TIMEOUT_MS", 2_000, 600_000)?,
+                retries: env.bounded("DOWNSTREAM_RETRIES", 2, 0, 10)? as u32,
+                retry_delay: Duration::from_millis(env.bounded(
+                    "DOWNSTREAM_RETRY_DELAY_MS",
+                    200,
+                    0,
+                    60_000,
+                )?),
+                pool_idle: env.millis("DOWNSTREAM_POOL_IDLE_MS", 90_000, 3_600_000)?,
+                pool_max_idle: env.bounded("DOWNSTREAM_POOL_MAX_IDLE", 256, 1, 1 << 16)? as usize,
+            },
+        })
+    }
+}
+
+impl ServiceConfig for Config {
+    fn server(&self) -> &ServerConfig {
+        &self.server
+    }
+}
+
+/// `name` as an `http://host:port` base URL without a trailing slash.
+fn http_url(env: &Env, name: &str, default: &str) -> Result<String, ConfigError> {
+    let value = env.string(name, default);
+    let invalid = |message: &str| ConfigError {
+        var: name.to_owned(),
+        message: format!("'{value}' {message}"),
+    };
+    let uri: http::Uri = value.parse().map_err(|_| invalid("is not a URL"))?;
+    if uri.scheme_str() != Some("http") {
+        return Err(invalid("must start with http://"));
+    }
+    if uri.host().is_none_or(str::is_empty) || uri.port_u16().is_none() {
+        return Err(invalid("must be http://host:port"));
+    }
+    if uri.path_and_query().is_some_and(|p| p.as_str() != "/") {
+        return Err(invalid("must not have a path"));
+    }
+    Ok(value.trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_compose_values() {
+        let config = Config::from_env(&Env::from_pairs([])).map_err(|e| e.to_string());
+        let config = config.as_ref();
+        assert_eq!(config.map(|c| c.server.bind.port()), Ok(8004));
+        assert_eq!(
+            config.map(|c| c.heroes_url.as_str()),
+            Ok("http://heroes:8001")
+        );
+        assert_eq!(
+            config.map(|c| c.villains_url.as_str()),
+            Ok("http://villains:8002")
+        );
+        assert_eq!(
+            config.map(|c| c.locations_url.as_str()),
+            Ok("http://locations:8003")
+        );
+        assert_eq!(config.map(|c| c.mongodb_database.as_str()), Ok("fights"));
+        assert_eq!(config.map(|c| c.insert_mode), Ok(InsertMode::Batch));
+        assert_eq!(
+            config.map(|c| c.downstream.timeout),
+            Ok(Duration::from_secs(2))
+        );
+        assert_eq!(config.map(|c| c.downstream.retries), Ok(2));
+        assert_eq!(
+            config.map(|c| c.downstream.retry_delay),
+            Ok(Duration::from_millis(200))
+        );
+    }
+
+    #[test]
+    fn values_are_read_and_trailing_slashes_dropped() {
+        let env = Env::from_pairs([
+            ("HEROES_URL", "http://127.0.0.1:9001/"),
+            ("MONGODB_URL", "mongodb://127.0.0.1:27017"),
+            ("MONGODB_DATABASE", "fights_test"),
+            ("DOWNSTREAM_TIMEOUT_MS", "300"),
+            ("DOWNSTREAM_RETRIES", "0"),
+            ("FIGHTS_INSERT_MODE", "single"),
+        ]);
+        let config = Config::from_env(&env).map_err(|e| e.to_string());
+        let config = config.as_ref();
+        assert_eq!(
+            config.map(|c| c.heroes_url.as_str()),
+            Ok("http://127.0.0.1:9001")
+        );
+        assert_eq!(
+            config.map(|c| c.mongodb_database.as_str()),
+            Ok("fights_test")
+        );
+        assert_eq!(
+            config.map(|c| c.downstream.timeout),
+            Ok(Duration::from_millis(300))
+        );
+        assert_eq!(config.map(|c| c.downstream.retries), Ok(0));
+        assert_eq!(config.map(|c| c.insert_mode), Ok(InsertMode::Single));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (var, value) in [
+            ("HEROES_URL", "heroes:8001"),
+            ("VILLAINS_URL", "https://villains:8002"),
+            ("LOCATIONS_URL", "http://locations"),
+            ("LOCATIONS_URL", "http://locations:8003/api"),
+            ("MONGODB_URL", "postgres://db/fights"),
+            ("FIGHTS_INSERT_MODE", "sometimes"),
+            ("DOWNSTREAM_TIMEOUT_MS", "0"),
+            ("DOWNSTREAM_RETRIES", "many"),
+            ("MONGODB_POOL_MAX", "0"),
+        ] {
+            let err = Config::from_env(&Env::from_pairs([(var, value)])).err();
+            assert_eq!(err.map(|e| e.var), Some(var.to_owned()), "{var}={value}");
+        }
+    }
+}

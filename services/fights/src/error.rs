@@ -1,0 +1,73 @@
+//! The service's one error type and the status and problem body of each variant.
+
+use http::StatusCode;
+use kit::{Problem, Response};
+
+/// Everything a fights request can fail with. Downstream trouble is absent on purpose:
+/// it is answered with fallbacks, never with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad input already phrased for the client (bad JSON, query, body size).
+    #[error("{}", .0.detail)]
+    Rejected(Problem),
+    #[error("no fight with id {0}")]
+    NotFound(String),
+    #[error("'{0}' is not a fight id")]
+    BadId(String),
+    /// MongoDB failed or could not be reached.
+    #[error("fight store failed: {0}")]
+    Store(String),
+    /// The insert queue is full.
+    #[error("too many fights waiting to be stored")]
+    Overloaded,
+}
+
+impl From<Problem> for Error {
+    fn from(problem: Problem) -> Self {
+        Error::Rejected(problem)
+    }
+}
+
+impl Error {
+    /// The one place where an error becomes a status and a problem body.
+    pub fn into_response(self) -> Response {
+        let problem = match self {
+            Error::Rejected(problem) => problem,
+            Error::NotFound(id) => Problem::not_found(format!("No fight with id {id}")),
+            Error::BadId(id) => Problem::bad_request(format!(
+                "Fight id must be 24 hexadecimal digits, got '{id}'"
+            )),
+            Error::Store(err) => {
+                log::warn!("fight store failed: {err}");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Fights cannot be stored or read right now",
+                )
+            }
+            Error::Overloaded => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Too many fights waiting to be stored, try again shortly",
+            ),
+        };
+        problem.into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_variant_has_its_status() {
+        let cases = [
+            (Error::Rejected(Problem::bad_request("x")), 400),
+            (Error::NotFound("a".into()), 404),
+            (Error::BadId("a".into()), 400),
+            (Error::Store("down".into()), 503),
+            (Error::Overloaded, 503),
+        ];
+        for (err, status) in cases {
+            assert_eq!(err.into_response().status().as_u16(), status);
+        }
+    }
+}

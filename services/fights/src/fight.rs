@@ -1,0 +1,205 @@
+//! The fight rule: who wins when a hero meets a villain.
+
+use mongodb::bson::{oid::ObjectId, DateTime};
+
+use crate::{
+    model::{FightLocation, Fighter},
+    store::FightDoc,
+};
+
+/// The team names of a fight's winner and loser.
+pub const HEROES: &str = "heroes";
+pub const VILLAINS: &str = "villains";
+
+/// The random draws of one fight, separate from the rule so tests can force every branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Roll {
+    /// Added to the hero's level, uniform in `0..=19`.
+    pub hero_adjust: i64,
+    /// Added to the villain's level, uniform in `0..=19`.
+    pub villain_adjust: i64,
+    /// Decides a fight neither level settles: `true` lets the hero win.
+    pub hero_wins_toss: bool,
+}
+
+impl Roll {
+    /// A fresh roll from the thread-local generator.
+    pub fn random() -> Self {
+        Self {
+            hero_adjust: fastrand::i64(0..=19),
+            villain_adjust: fastrand::i64(0..=19),
+            hero_wins_toss: fastrand::bool(),
+        }
+    }
+}
+
+/// The side that won.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Winner {
+    Hero,
+    Villain,
+}
+
+/// Applies the rule of the contract. Sums are taken in `i128` so that no level, however
+/// large, overflows.
+pub fn winner(hero: &Fighter, villain: &Fighter, roll: Roll) -> Winner {
+    let hero_total = i128::from(hero.level) + i128::from(roll.hero_adjust);
+    let villain_total = i128::from(villain.level) + i128::from(roll.villain_adjust);
+    if hero_total > villain_total {
+        Winner::Hero
+    } else if hero.level < villain.level {
+        Winner::Villain
+    } else if roll.hero_wins_toss {
+        Winner::Hero
+    } else {
+        Winner::Villain
+    }
+}
+
+/// Fights `hero` against `villain` and returns the fight as it is to be stored, with a
+/// fresh id and the current time.
+pub fn fight(
+    hero: Fighter,
+    villain: Fighter,
+    location: Option<FightLocation>,
+    roll: Roll,
+) -> FightDoc {
+    let (winner, winner_team, loser, loser_team) = match winner(&hero, &villain, roll) {
+        Winner::Hero => (hero, HEROES, villain, VILLAINS),
+        Winner::Villain => (villain, VILLAINS, hero, HEROES),
+    };
+    FightDoc {
+        id: ObjectId::new(),
+        fight_date: DateTime::now(),
+        winner_name: winner.name,
+        winner_level: winner.level,
+        winner_powers: winner.powers,
+        winner_picture: winner.picture,
+        winner_team: winner_team.to_owned(),
+        loser_name: loser.name,
+        loser_level: loser.level,
+        loser_powers: loser.powers,
+        loser_picture: loser.picture,
+        loser_team: loser_team.to_owned(),
+        location,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fighter(level: i64) -> Fighter {
+        Fighter {
+            name: "f".to_owned(),
+            level,
+            picture: None,
+            powers: None,
+        }
+    }
+
+    fn roll(hero_adjust: i64, villain_adjust: i64, hero_wins_toss: bool) -> Roll {
+        Roll {
+            hero_adjust,
+            villain_adjust,
+            hero_wins_toss,
+        }
+    }
+
+    #[test]
+    fn higher_total_wins() {
+        assert_eq!(
+            winner(&fighter(10), &fighter(5), roll(0, 0, false)),
+            Winner::Hero
+        );
+        assert_eq!(
+            winner(&fighter(5), &fighter(10), roll(19, 0, false)),
+            Winner::Hero
+        );
+    }
+
+    #[test]
+    fn lower_level_hero_loses_when_not_ahead() {
+        assert_eq!(
+            winner(&fighter(5), &fighter(10), roll(0, 0, true)),
+            Winner::Villain
+        );
+        assert_eq!(
+            winner(&fighter(5), &fighter(10), roll(5, 0, true)),
+            Winner::Villain
+        );
+    }
+
+    #[test]
+    fn ties_go_to_the_coin() {
+        assert_eq!(
+            winner(&fighter(10), &fighter(10), roll(3, 3, true)),
+            Winner::Hero
+        );
+        assert_eq!(
+            winner(&fighter(10), &fighter(10), roll(3, 3, false)),
+            Winner::Villain
+        );
+        // Hero level higher but overtaken by the villain's roll: not lower, so the coin.
+        assert_eq!(
+            winner(&fighter(12), &fighter(10), roll(0, 19, true)),
+            Winner::Hero
+        );
+        assert_eq!(
+            winner(&fighter(12), &fighter(10), roll(0, 19, false)),
+            Winner::Villain
+        );
+    }
+
+    #[test]
+    fn huge_levels_do_not_overflow() {
+        let big = 600_000_001;
+        assert_eq!(
+            winner(&fighter(big + 1), &fighter(big), roll(0, 0, false)),
+            Winner::Hero
+        );
+        assert_eq!(
+            winner(&fighter(big), &fighter(big + 1), roll(0, 0, true)),
+            Winner::Villain
+        );
+        let max = i64::MAX;
+        assert_eq!(
+            winner(&fighter(max), &fighter(max - 1), roll(19, 19, false)),
+            Winner::Hero
+        );
+        assert_eq!(
+            winner(&fighter(max), &fighter(max), roll(19, 0, false)),
+            Winner::Hero
+        );
+        let i32_max = i64::from(i32::MAX);
+        assert_eq!(
+            winner(&fighter(i32_max), &fighter(i32_max), roll(0, 0, false)),
+            Winner::Villain
+        );
+    }
+
+    #[test]
+    fn the_winner_and_loser_carry_their_teams() {
+        let mut hero = fighter(100);
+        hero.name = "Yoda".to_owned();
+        let doc = fight(hero, fighter(1), None, roll(0, 0, false));
+        assert_eq!(
+            (doc.winner_name.as_str(), doc.winner_team.as_str()),
+            ("Yoda", HEROES)
+        );
+        assert_eq!((doc.loser_level, doc.loser_team.as_str()), (1, VILLAINS));
+        let doc = fight(fighter(1), fighter(100), None, roll(0, 0, true));
+        assert_eq!(
+            (doc.winner_level, doc.winner_team.as_str()),
+            (100, VILLAINS)
+        );
+    }
+
+    #[test]
+    fn random_rolls_stay_in_range() {
+        for _ in 0..1_000 {
+            let r = Roll::random();
+            assert!((0..=19).contains(&r.hero_adjust) && (0..=19).contains(&r.villain_adjust));
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! One function per endpoint: parse the request, call downstreams or the store, answer.
+
+use http::StatusCode;
+use hyper::body::Incoming;
+use kit::{query::int_param, response, Problem, Response, Violation};
+use mongodb::bson::oid::ObjectId;
+
+use crate::{
+    error::Error,
+    fight::{fight, Roll},
+    model::{
+        fallback_hero, fallback_location, fallback_villain, FightRequest, Fighter, FighterInput,
+        Fighters,
+    },
+    Fights,
+};
+
+/// The default and the bounds of `size`.
+const DEFAULT_SIZE: u64 = 20;
+const MAX_SIZE: u64 = 100;
+
+/// Hero and villain are fetched concurrently: the answer waits for the slower one only.
+pub async fn random_fighters(app: &Fights) -> Response {
+    let (hero, villain) = tokio::join!(
+        app.heroes.random(fallback_hero),
+        app.villains.random(fallback_villain)
+    );
+    response::json(StatusCode::OK, &Fighters { hero, villain }, 512)
+}
+
+/// Always 200: a failing locations service yields the fallback location.
+pub async fn random_location(app: &Fights) -> Response {
+    let location = app.locations.random(fallback_location).await;
+    response::json(StatusCode::OK, &location, 256)
+}
+
+/// The whole game in one call: fetch all three concurrently, fight, store.
+pub async fn execute_fight(app: &Fights) -> Result<Response, Error> {
+    let (hero, villain, location) = tokio::join!(
+        app.heroes.random(fallback_hero),
+        app.villains.random(fallback_villain),
+        app.locations.random(fallback_location),
+    );
+    let stored = app
+        .store
+        .insert(fight(hero, villain, Some(location), Roll::random()))
+        .await?;
+    Ok(response::json(StatusCode::OK, &stored, 768))
+}
+
+/// Answers only after the fight is stored, so a 200 fight can always be read back.
+pub async fn create(app: &Fights, body: Incoming) -> Result<Response, Error> {
+    let mut bytes = kit::body::read(body, app.max_body).await?;
+    let request: FightRequest = kit::json::from_body(&mut bytes)?;
+    let (hero, villain) = validate(request.hero, request.villain)?;
+    let stored = app
+        .store
+        .insert(fight(hero, villain, request.location, Roll::random()))
+        .await?;
+    Ok(response::json(StatusCode::OK, &stored, 768))
+}
+
+/// Both fighters, or a 400 listing every missing field.
+fn validate(
+    hero: Option<FighterInput>,
+    villain: Option<FighterInput>,
+) -> Result<(Fighter, Fighter), Problem> {
+    let mut violations = Vec::new();
+    let hero = fighter("hero", hero, &mut violations);
+    let villain = fighter("villain", villain, &mut violations);
+    match (hero, villain) {
+        (Some(hero), Some(villain)) if violations.is_empty() => Ok((hero, villain)),
+        _ => Err(Problem::invalid(violations)),
+    }
+}
+
+fn fighter(
+    side: &'static str,
+    input: Option<FighterInput>,
+    violations: &mut Vec<Violation>,
+) -> Option<Fighter> {
+    let Some(input) = input else {
+        violations.push(Violation::new(side, "must not be null"));
+        return None;
+    };
+    let name = input.name.filter(|name| !name.trim().is_empty());
+    if name.is_none() {
+        violations.push(Violation::new(format!("{side}.name"), "must not be empty"));
+    }
+    if input.level.is_none() {
+        violations.push(Violation::new(format!("{side}.level"), "must not be null"));
+    }
+    Some(Fighter {
+        name: name?,
+        level: input.level?,
+        picture: input.picture,
+        powers: input.powers,
+    })
+}
+
+/// Without `page` or `size` every fight in storage order; otherwise one page, newest first.
+pub async fn list(app: &Fights, query: Option<&str>) -> Result<Response, Error> {
+    let page = int_param::<u64>(query, "page")?;
+    let size = int_param::<u64>(query, "size")?;
+    if let Some(size) = size.filter(|size| !(1..=MAX_SIZE).contains(size)) {
+        return Err(Problem::bad_request(format!(
+            "Query parameter 'size' must be between 1 and {MAX_SIZE}, got {size}"
+        ))
+        .into());
+    }
+    let json = if page.is_none() && size.is_none() {
+        app.store.all_json().await?
+    } else {
+        app.store
+            .page_json(page.unwrap_or(0), size.unwrap_or(DEFAULT_SIZE))
+            .await?
+    };
+    Ok(response::bytes(StatusCode::OK, response::JSON, json))
+}
+
+/// A malformed id is the client's mistake (400), a well-formed unknown one a 404.
+pub async fn get(app: &Fights, id: &str) -> Result<Response, Error> {
+    let oid = parse_id(id).ok_or_else(|| Error::BadId(id.to_owned()))?;
+    let fight = app
+        .store
+        .find(oid)
+        .await?
+        .ok_or_else(|| Error::NotFound(id.to_owned()))?;
+    Ok(response::json(StatusCode::OK, &fight, 768))
+}
+
+/// An ObjectId written as exactly 24 hex digits.
+fn parse_id(id: &str) -> Option<ObjectId> {
+    if id.len() != 24 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    ObjectId::parse_str(id).ok()
+}
+
+/// A fixed text, for smoke tests that need no dependency.
+pub fn hello() -> Response {
+    response::text(StatusCode::OK, "Hello Fight Resource")
+}
+
+/// The downstream's hello text, or the sentence saying it could not be reached.
+pub async fn relay_hello(
+    downstream: &crate::downstream::Downstream,
+    unreachable: &'static str,
+) -> Response {
+    match downstream.hello().await {
+        Some(text) => response::bytes(StatusCode::OK, response::TEXT, text),
+        None => response::text(StatusCode::OK, unreachable),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(name: Option<&str>, level: Option<i64>) -> Option<FighterInput> {
+        Some(FighterInput {
+            name: name.map(str::to_owned),
+            level,
+            ..FighterInput::default()
+        })
+    }
+
+    #[test]
+    fn ids_are_24_hex_digits() {
+        assert!(parse_id("653bea9d188984908cd12429").is_some());
+        assert!(parse_id("653BEA9D188984908CD12429").is_some());
+        assert!(parse_id("653bea9d188984908cd1242").is_none());
+        assert!(parse_id("653bea9d188984908cd1242z").is_none());
+        assert!(parse_id("42").is_none());
+    }
+
+    #[test]
+    fn every_missing_field_is_a_violation() {
+        assert!(validate(input(Some("Yoda"), Some(1)), input(Some("Vader"), Some(2))).is_ok());
+        let fields = |r: Result<_, Problem>| -> Vec<String> {
+            r.err()
+                .map(|p| {
+                    p.violations
+                        .into_iter()
+                        .map(|v| v.field.into_owned())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            fields(validate(None, input(Some("Vader"), Some(2)))),
+            ["hero"]
+        );
+        assert_eq!(
+            fields(validate(input(None, Some(1)), None)),
+            ["hero.name", "villain"]
+        );
+        assert_eq!(
+            fields(validate(input(Some(" "), None), input(Some("Vader"), None))),
+            ["hero.name", "hero.level", "villain.level"]
+        );
+    }
+}

@@ -1,0 +1,11 @@
+//! Integration tests of the fights service: the real service on a loopback port, the real
+//! MongoDB-compatible server with a database per test, and small in-test downstream
+//! services (see `support`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod endpoints;
+mod real_services;
+mod resilience;
+mod storage;
+mod support;
+mod validation;

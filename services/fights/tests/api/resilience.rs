@@ -1,0 +1,250 @@
+//! Downstream trouble yields fallbacks and never a 5xx; a failing downstream opens its
+//! circuit, which closes again after recovery; MongoDB trouble is a 503.
+
+use std::time::Duration;
+
+use crate::support::{closed_url, metric, spawn, spawn_with, Downstreams, Fake, Fakes, Kind};
+
+const FALLBACK_HERO: &str = r#"{"name":"Fallback hero","level":1,"picture":"https://dummyimage.com/240x320/1e8fff/ffffff&text=Fallback+Hero","powers":"Fallback hero powers"}"#;
+const FALLBACK_VILLAIN: &str = r#"{"name":"Fallback villain","level":45,"picture":"https://dummyimage.com/240x320/b22222/ffffff&text=Fallback+Villain","powers":"Fallback villain powers"}"#;
+const FALLBACK_LOCATION: &str = r#"{"name":"Fallback location","description":"This is a fallback location. Not generally someplace you'd like to visit.","picture":"https://dummyimage.com/240x320/b22222/ffffff&text=Fallback+Location"}"#;
+
+#[tokio::test]
+async fn stopped_downstreams_yield_fallbacks() {
+    let closed = closed_url().await;
+    let downstreams = Downstreams {
+        heroes: closed.clone(),
+        villains: closed.clone(),
+        locations: closed,
+    };
+    let app = spawn_with(&downstreams, &[]).await;
+
+    let fighters = app.client.get(&app.url("/api/fights/randomfighters")).await;
+    let location = app.client.get(&app.url("/api/fights/randomlocation")).await;
+    let fight = app.client.get(&app.url("/api/fights/execute_fight")).await;
+    let hello = app.client.get(&app.url("/api/fights/hello/heroes")).await;
+    let hello_villains = app.client.get(&app.url("/api/fights/hello/villains")).await;
+    let hello_locations = app
+        .client
+        .get(&app.url("/api/fights/hello/locations"))
+        .await;
+
+    assert_eq!(fighters.status, 200);
+    assert_eq!(
+        fighters.body,
+        format!(r#"{{"hero":{FALLBACK_HERO},"villain":{FALLBACK_VILLAIN}}}"#)
+    );
+    assert_eq!(
+        (location.status.as_u16(), location.body.as_str()),
+        (200, FALLBACK_LOCATION)
+    );
+    assert_eq!(fight.status, 200);
+    assert_eq!(fight.json()["winnerName"], "Fallback villain");
+    assert_eq!(fight.json()["location"]["name"], "Fallback location");
+    assert_eq!(
+        (hello.status.as_u16(), hello.body.as_str()),
+        (200, "Could not invoke the Heroes microservice")
+    );
+    assert_eq!(
+        hello_villains.body,
+        "Could not invoke the Villains microservice"
+    );
+    assert_eq!(
+        hello_locations.body,
+        "Could not invoke the Locations microservice"
+    );
+    assert_eq!(
+        metric(
+            &app,
+            r#"fights_downstream_fallbacks_total{downstream="heroes"}"#
+        )
+        .await,
+        Some(2)
+    );
+    assert_eq!(
+        metric(
+            &app,
+            r#"fights_downstream_fallbacks_total{downstream="locations"}"#
+        )
+        .await,
+        Some(2)
+    );
+}
+
+#[tokio::test]
+async fn slow_downstreams_time_out_into_fallbacks() {
+    let fakes = Fakes::start().await;
+    fakes.heroes.delay(Duration::from_millis(1_000));
+    let app = spawn(&fakes).await;
+
+    let fighters = app.client.get(&app.url("/api/fights/randomfighters")).await;
+
+    assert_eq!(fighters.status, 200);
+    let body = fighters.json();
+    assert_eq!(body["hero"]["name"], "Fallback hero");
+    assert_eq!(body["villain"]["name"], "Darth Vader");
+    assert_eq!(
+        metric(
+            &app,
+            r#"fights_downstream_calls_total{downstream="heroes",outcome="timeout"}"#
+        )
+        .await,
+        Some(1)
+    );
+}
+
+#[tokio::test]
+async fn not_found_from_a_downstream_yields_the_fallback() {
+    let fakes = Fakes::start().await;
+    fakes.locations.answer_with(404);
+    let app = spawn(&fakes).await;
+
+    let location = app.client.get(&app.url("/api/fights/randomlocation")).await;
+
+    assert_eq!(
+        (location.status.as_u16(), location.body.as_str()),
+        (200, FALLBACK_LOCATION)
+    );
+    assert_eq!(
+        metric(
+            &app,
+            r#"fights_downstream_calls_total{downstream="locations",outcome="not_found"}"#
+        )
+        .await,
+        Some(1)
+    );
+}
+
+#[tokio::test]
+async fn unreadable_bodies_yield_the_fallback() {
+    let fakes = Fakes::start().await;
+    fakes.heroes.answer_with(200);
+    let app = spawn(&fakes).await;
+
+    let fighters = app.client.get(&app.url("/api/fights/randomfighters")).await;
+
+    assert_eq!(fighters.status, 200);
+    assert_eq!(fighters.json()["hero"]["name"], "Fallback hero");
+    assert_eq!(
+        metric(
+            &app,
+            r#"fights_downstream_calls_total{downstream="heroes",outcome="invalid_body"}"#
+        )
+        .await,
+        Some(1)
+    );
+    assert_eq!(
+        metric(
+            &app,
+            r#"fights_downstream_calls_total{downstream="heroes",outcome="ok"}"#
+        )
+        .await,
+        Some(0)
+    );
+}
+
+#[tokio::test]
+async fn server_errors_are_retried() {
+    let fakes = Fakes::start().await;
+    let app = spawn(&fakes).await;
+    fakes.villains.fail_next(2);
+
+    let fighters = app.client.get(&app.url("/api/fights/randomfighters")).await;
+
+    assert_eq!(fighters.status, 200);
+    assert_eq!(
+        fighters.json()["villain"]["name"],
+        "Darth Vader",
+        "the third attempt succeeds"
+    );
+    fakes.villains.fail_next(3);
+    let fighters = app.client.get(&app.url("/api/fights/randomfighters")).await;
+    assert_eq!(
+        fighters.json()["villain"]["name"],
+        "Fallback villain",
+        "two retries at most"
+    );
+}
+
+#[tokio::test]
+async fn failures_open_the_circuit_and_recovery_closes_it() {
+    let fakes = Fakes::start().await;
+    let app = spawn_with(&fakes.urls(), &[("DOWNSTREAM_RETRIES", "0")]).await;
+    let state = r#"fights_circuit_state{downstream="heroes"}"#;
+    fakes.heroes.answer_with(500);
+
+    for _ in 0..8 {
+        let reply = app.client.get(&app.url("/api/fights/randomfighters")).await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.json()["hero"]["name"], "Fallback hero");
+    }
+    assert_eq!(metric(&app, state).await, Some(1), "open after 8 failures");
+    let hits = fakes.heroes.hits();
+    let rejected = app.client.get(&app.url("/api/fights/randomfighters")).await;
+    assert_eq!(rejected.json()["hero"]["name"], "Fallback hero");
+    assert_eq!(fakes.heroes.hits(), hits, "an open circuit does not call");
+    assert_eq!(
+        metric(
+            &app,
+            r#"fights_downstream_calls_total{downstream="heroes",outcome="circuit_open"}"#
+        )
+        .await,
+        Some(1)
+    );
+
+    fakes.heroes.answer_with(0);
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    let recovered = app.client.get(&app.url("/api/fights/randomfighters")).await;
+
+    assert_eq!(recovered.json()["hero"]["name"], "Luke Skywalker");
+    assert_eq!(
+        metric(&app, state).await,
+        Some(0),
+        "closed after a successful trial"
+    );
+    assert_eq!(
+        metric(
+            &app,
+            r#"fights_circuit_transitions_total{downstream="heroes"}"#
+        )
+        .await,
+        Some(3)
+    );
+}
+
+#[tokio::test]
+async fn mongodb_down_is_503_and_not_ready() {
+    let fake = Fake::start(Kind::Heroes).await;
+    let closed = closed_url().await.replace("http://", "mongodb://");
+    let mongo_url = format!("{closed}/?serverSelectionTimeoutMS=500&connectTimeoutMS=500");
+    let downstreams = Downstreams {
+        heroes: fake.url.clone(),
+        villains: fake.url.clone(),
+        locations: fake.url.clone(),
+    };
+    let app = spawn_with(&downstreams, &[("MONGODB_URL", mongo_url.as_str())]).await;
+
+    let post = app
+        .client
+        .post(&app.url("/api/fights"), crate::storage::FIGHT)
+        .await;
+    let execute = app.client.get(&app.url("/api/fights/execute_fight")).await;
+    let list = app.client.get(&app.url("/api/fights")).await;
+    let ready = app.client.get(&app.url("/q/health/ready")).await;
+    let fighters = app.client.get(&app.url("/api/fights/randomfighters")).await;
+
+    for reply in [&post, &execute, &list] {
+        assert_eq!(reply.status, 503);
+        assert_eq!(reply.header("content-type"), "application/problem+json");
+        assert_eq!(
+            reply.body,
+            r#"{"title":"Service Unavailable","status":503,"detail":"Fights cannot be stored or read right now"}"#
+        );
+    }
+    assert_eq!(ready.status, 503);
+    let ready = ready.json();
+    assert_eq!(ready["status"], "DOWN");
+    assert_eq!(ready["checks"][0]["name"], "mongodb");
+    assert_eq!(ready["checks"][0]["status"], "DOWN");
+    assert_eq!(fighters.status, 200, "fighters do not need MongoDB");
+}

@@ -1,0 +1,309 @@
+//! Test fixtures: the fights service spawned against a throwaway MongoDB database, and
+//! fake heroes, villains and locations services.
+//!
+//! The fakes stand in for the real catalog and locations services on purpose: the tests
+//! need faults the real services cannot be made to produce on demand (answers slower than
+//! the timeout, 5xx, 404 for a random pick, a given number of failures before recovery).
+//! Each fake serves fixed JSON for its random endpoint and a fixed hello text.
+
+use std::{
+    convert::Infallible,
+    sync::{
+        atomic::{AtomicU16, AtomicU32, AtomicU64, Ordering::SeqCst},
+        Arc,
+    },
+    time::Duration,
+};
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::{body::Incoming, server::conn::http1, service::service_fn};
+use hyper_util::rt::TokioIo;
+use kit::config::Env;
+use test_support::{Client, Spawned};
+use tokio::{net::TcpListener, task::JoinHandle};
+
+pub const HERO: &str = r#"{"id":1,"name":"Luke Skywalker","otherName":"Luke","level":10,"picture":"https://example.com/luke.png","powers":"Uses light sabre, The force"}"#;
+pub const VILLAIN: &str = r#"{"id":2,"name":"Darth Vader","otherName":"Anakin","level":600000001,"picture":"https://example.com/vader.png","powers":"The dark side"}"#;
+pub const LOCATION: &str = r#"{"id":3,"name":"Gotham City","description":"A dark city","picture":"https://example.com/gotham.png","type":"CITY"}"#;
+
+/// Which downstream a fake plays.
+#[derive(Clone, Copy)]
+pub enum Kind {
+    Heroes,
+    Villains,
+    Locations,
+}
+
+impl Kind {
+    fn random_path(self) -> &'static str {
+        match self {
+            Kind::Heroes => "/api/heroes/random_hero",
+            Kind::Villains => "/api/villains/random_villain",
+            Kind::Locations => "/api/locations/random_location",
+        }
+    }
+
+    fn hello_path(self) -> &'static str {
+        match self {
+            Kind::Heroes => "/api/heroes/hello",
+            Kind::Villains => "/api/villains/hello",
+            Kind::Locations => "/api/locations/hello",
+        }
+    }
+
+    fn body(self) -> &'static str {
+        match self {
+            Kind::Heroes => HERO,
+            Kind::Villains => VILLAIN,
+            Kind::Locations => LOCATION,
+        }
+    }
+
+    fn hello(self) -> &'static str {
+        match self {
+            Kind::Heroes => "Hello Hero Resource",
+            Kind::Villains => "Hello Villain Resource",
+            Kind::Locations => "Hello Location Resource",
+        }
+    }
+}
+
+/// How a fake currently misbehaves.
+#[derive(Default)]
+struct Faults {
+    /// When non-zero, every answer has this status and an empty body.
+    status: AtomicU16,
+    /// This many next requests get a 500 before answers are normal again.
+    fail_next: AtomicU32,
+    /// Delay before every answer.
+    delay_ms: AtomicU64,
+    /// Requests received.
+    hits: AtomicU64,
+}
+
+/// A fake downstream service on a loopback port.
+pub struct Fake {
+    pub url: String,
+    faults: Arc<Faults>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Fake {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Fake {
+    pub async fn start(kind: Kind) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let faults = Arc::new(Faults::default());
+        let state = faults.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let state = state.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req: Request<Incoming>| {
+                        let state = state.clone();
+                        async move { Ok::<_, Infallible>(answer(kind, &state, req.uri().path()).await) }
+                    });
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Self { url, faults, task }
+    }
+
+    /// Every answer from now on has `status` (0 restores normal answers).
+    pub fn answer_with(&self, status: u16) {
+        self.faults.status.store(status, SeqCst);
+    }
+
+    /// The next `n` requests get a 500.
+    pub fn fail_next(&self, n: u32) {
+        self.faults.fail_next.store(n, SeqCst);
+    }
+
+    pub fn delay(&self, delay: Duration) {
+        self.faults.delay_ms.store(delay.as_millis() as u64, SeqCst);
+    }
+
+    pub fn hits(&self) -> u64 {
+        self.faults.hits.load(SeqCst)
+    }
+}
+
+async fn answer(kind: Kind, faults: &Faults, path: &str) -> Response<Full<Bytes>> {
+    faults.hits.fetch_add(1, SeqCst);
+    let delay = faults.delay_ms.load(SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    let status = faults.status.load(SeqCst);
+    let failing = faults
+        .fail_next
+        .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
+        .is_ok();
+    let (status, body, content_type) = if failing {
+        (500, "", "text/plain")
+    } else if status != 0 {
+        (status, "", "text/plain")
+    } else if path == kind.random_path() {
+        (200, kind.body(), "application/json")
+    } else if path == kind.hello_path() {
+        (200, kind.hello(), "text/plain")
+    } else {
+        (404, "", "text/plain")
+    };
+    Response::builder()
+        .status(StatusCode::from_u16(status).unwrap())
+        .header("content-type", content_type)
+        .body(Full::new(Bytes::from_static(body.as_bytes())))
+        .unwrap()
+}
+
+/// A URL where nothing listens: a downstream that is stopped.
+pub async fn closed_url() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}")
+}
+
+/// Where the fights service under test finds its downstreams.
+pub struct Downstreams {
+    pub heroes: String,
+    pub villains: String,
+    pub locations: String,
+}
+
+/// The three fakes, all answering normally.
+pub struct Fakes {
+    pub heroes: Fake,
+    pub villains: Fake,
+    pub locations: Fake,
+}
+
+impl Fakes {
+    pub async fn start() -> Self {
+        Self {
+            heroes: Fake::start(Kind::Heroes).await,
+            villains: Fake::start(Kind::Villains).await,
+            locations: Fake::start(Kind::Locations).await,
+        }
+    }
+
+    pub fn urls(&self) -> Downstreams {
+        Downstreams {
+            heroes: self.heroes.url.clone(),
+            villains: self.villains.url.clone(),
+            locations: self.locations.url.clone(),
+        }
+    }
+}
+
+/// The fights service under test and its own database, dropped at the end of the test.
+pub struct App {
+    pub service: Spawned,
+    pub client: Client,
+    _db: TestDb,
+}
+
+impl App {
+    pub fn url(&self, path: &str) -> String {
+        self.service.url(path)
+    }
+}
+
+/// Spawns fights against `downstreams` and a fresh database; `extra` overrides settings.
+pub async fn spawn_with(downstreams: &Downstreams, extra: &[(&str, &str)]) -> App {
+    let (mongo_url, database) = test_support::db::mongodb();
+    let db = TestDb::open(&mongo_url, &database).await;
+    let mut pairs = vec![
+        ("MONGODB_URL", mongo_url.as_str()),
+        ("MONGODB_DATABASE", database.as_str()),
+        ("HEROES_URL", downstreams.heroes.as_str()),
+        ("VILLAINS_URL", downstreams.villains.as_str()),
+        ("LOCATIONS_URL", downstreams.locations.as_str()),
+        ("DOWNSTREAM_TIMEOUT_MS", "300"),
+        ("DOWNSTREAM_RETRY_DELAY_MS", "20"),
+    ];
+    pairs.extend_from_slice(extra);
+    let config = fights::Config::from_env(&Env::from_pairs(pairs)).expect("valid test config");
+    let service =
+        test_support::spawn(move |listener, shutdown| fights::run(listener, config, shutdown))
+            .await;
+    App {
+        service,
+        client: Client::new(),
+        _db: db,
+    }
+}
+
+/// Spawns fights against fakes that answer normally.
+pub async fn spawn(fakes: &Fakes) -> App {
+    spawn_with(&fakes.urls(), &[]).await
+}
+
+/// A MongoDB database of one test, dropped on drop.
+struct TestDb {
+    url: String,
+    name: String,
+}
+
+impl TestDb {
+    async fn open(url: &str, name: &str) -> Self {
+        let client = mongo_client(url).await;
+        client
+            .database("admin")
+            .run_command(mongodb::bson::doc! { "ping": 1 })
+            .await
+            .unwrap_or_else(|err| {
+                panic!("MongoDB at {url} is not reachable ({err}): start it with `database/setup.sh mongodb`")
+            });
+        Self {
+            url: url.to_owned(),
+            name: name.to_owned(),
+        }
+    }
+}
+
+async fn mongo_client(url: &str) -> mongodb::Client {
+    let mut options = mongodb::options::ClientOptions::parse(url).await.unwrap();
+    options.server_selection_timeout = Some(Duration::from_secs(3));
+    mongodb::Client::with_options(options).unwrap()
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let (url, name) = (self.url.clone(), self.name.clone());
+        let thread = std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                rt.block_on(async {
+                    let _ = mongo_client(&url).await.database(&name).drop().await;
+                });
+            }
+        });
+        let _ = thread.join();
+    }
+}
+
+/// The value of the metric sample that starts with `prefix` (name and labels).
+pub async fn metric(app: &App, sample: &str) -> Option<u64> {
+    let reply = app.client.get(&app.url("/q/metrics")).await;
+    reply
+        .body
+        .lines()
+        .find_map(|line| line.strip_prefix(sample)?.strip_prefix(' ')?.parse().ok())
+}

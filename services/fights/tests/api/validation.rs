@@ -1,0 +1,123 @@
+//! Malformed input: 400 with a problem body, 404 for absent fights.
+
+use crate::support::{spawn, Fakes};
+
+#[tokio::test]
+async fn incomplete_fights_are_rejected_with_violations() {
+    let fakes = Fakes::start().await;
+    let app = spawn(&fakes).await;
+
+    for (body, fields) in [
+        (
+            r#"{"villain":{"name":"V","level":1}}"#,
+            r#"[{"field":"hero","message":"must not be null"}]"#,
+        ),
+        (
+            r#"{"hero":{"level":1},"villain":{"name":"V","level":1}}"#,
+            r#"[{"field":"hero.name","message":"must not be empty"}]"#,
+        ),
+        (
+            r#"{"hero":{"name":"H","level":1},"villain":{"name":"V"}}"#,
+            r#"[{"field":"villain.level","message":"must not be null"}]"#,
+        ),
+        (
+            "{}",
+            r#"[{"field":"hero","message":"must not be null"},{"field":"villain","message":"must not be null"}]"#,
+        ),
+    ] {
+        let reply = app.client.post(&app.url("/api/fights"), body).await;
+        assert_eq!(reply.status, 400, "{body}");
+        assert_eq!(reply.header("content-type"), "application/problem+json");
+        assert_eq!(
+            reply.body,
+            format!(
+                r#"{{"title":"Bad Request","status":400,"detail":"The request body is not valid","violations":{fields}}}"#
+            ),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn wrong_types_and_bad_json_are_400() {
+    let fakes = Fakes::start().await;
+    let app = spawn(&fakes).await;
+
+    for body in [
+        r#"{"hero":{"name":"H","level":"ten"},"villain":{"name":"V","level":1}}"#,
+        r#"{"hero":{"name":7,"level":1},"villain":{"name":"V","level":1}}"#,
+        r#"{"hero":"H","villain":{"name":"V","level":1}}"#,
+        r#"{"hero":{"name":"H","level":1.5},"villain":{"name":"V","level":1}}"#,
+        r#"{"hero":{"name":"H","level":1},"villain":{"name":"V","level":1}"#,
+        "[]",
+        "",
+    ] {
+        let reply = app.client.post(&app.url("/api/fights"), body).await;
+        assert_eq!(reply.status, 400, "{body}");
+        assert_eq!(reply.json()["title"], "Bad Request", "{body}");
+    }
+    let list = app.client.get(&app.url("/api/fights")).await;
+    assert_eq!(list.body, "[]", "nothing was stored");
+}
+
+#[tokio::test]
+async fn ids_must_be_24_hex_digits() {
+    let fakes = Fakes::start().await;
+    let app = spawn(&fakes).await;
+
+    let malformed = app.client.get(&app.url("/api/fights/42")).await;
+    assert_eq!(malformed.status, 400);
+    assert_eq!(
+        malformed.body,
+        r#"{"title":"Bad Request","status":400,"detail":"Fight id must be 24 hexadecimal digits, got '42'"}"#
+    );
+    let not_hex = app
+        .client
+        .get(&app.url("/api/fights/653bea9d188984908cd1242z"))
+        .await;
+    assert_eq!(not_hex.status, 400);
+
+    let absent = app
+        .client
+        .get(&app.url("/api/fights/653bea9d188984908cd12429"))
+        .await;
+    assert_eq!(absent.status, 404);
+    assert_eq!(
+        absent.body,
+        r#"{"title":"Not Found","status":404,"detail":"No fight with id 653bea9d188984908cd12429"}"#
+    );
+}
+
+#[tokio::test]
+async fn page_and_size_must_be_integers_in_range() {
+    let fakes = Fakes::start().await;
+    let app = spawn(&fakes).await;
+
+    for query in [
+        "page=x", "page=-1", "size=0", "size=101", "size=ten", "page=1.5",
+    ] {
+        let reply = app
+            .client
+            .get(&app.url(&format!("/api/fights?{query}")))
+            .await;
+        assert_eq!(reply.status, 400, "{query}");
+        assert_eq!(reply.json()["status"], 400, "{query}");
+    }
+    let ok = app.client.get(&app.url("/api/fights?size=100")).await;
+    assert_eq!((ok.status.as_u16(), ok.body.as_str()), (200, "[]"));
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413() {
+    let fakes = Fakes::start().await;
+    let app = spawn(&fakes).await;
+    let body = format!(
+        r#"{{"hero":{{"name":"H","level":1,"powers":"{}"}},"villain":{{"name":"V","level":1}}}}"#,
+        "x".repeat(70_000)
+    );
+
+    let reply = app.client.post(&app.url("/api/fights"), &body).await;
+
+    assert_eq!(reply.status, 413);
+    assert_eq!(reply.json()["status"], 413);
+}

@@ -1,0 +1,197 @@
+//! All SQL of the service, each statement beside the function that runs it. Every query
+//! is a prepared statement, cached per connection by the driver.
+
+use mysql_async::{prelude::Queryable, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts};
+
+use crate::{
+    error::Error,
+    model::{Location, LocationType, NewLocation},
+    random_ids::Fingerprint,
+};
+
+/// The columns of a `Location`, in the order `to_location` reads them.
+type Row = (i64, String, Option<String>, Option<String>, String);
+
+fn to_location((id, name, description, picture, kind): Row) -> Result<Location, Error> {
+    let kind = LocationType::parse(&kind).ok_or_else(|| {
+        Error::Database(mysql_async::Error::Other(
+            format!("location {id} has an unknown type '{kind}'").into(),
+        ))
+    })?;
+    Ok(Location {
+        id,
+        name,
+        description,
+        picture,
+        kind,
+    })
+}
+
+/// A pool of `pool_max` connections, all kept open. Connections are not reset when they
+/// go back to the pool: a reset costs a round trip and wipes the prepared-statement
+/// cache, and no statement here leaves session state behind. `client_found_rows` makes
+/// an UPDATE that changes nothing still count the row it matched, so a PUT of identical
+/// values is not mistaken for a missing row.
+pub fn pool(url: &str, pool_max: usize) -> Result<Pool, mysql_async::UrlError> {
+    let constraints = PoolConstraints::new(pool_max, pool_max).unwrap_or_default();
+    let opts = OptsBuilder::from_opts(Opts::from_url(url)?)
+        .pool_opts(
+            PoolOpts::default()
+                .with_constraints(constraints)
+                .with_reset_connection(false),
+        )
+        .client_found_rows(true);
+    Ok(Pool::new(opts))
+}
+
+const PING: &str = "SELECT 1";
+
+/// Answers when the database does: the readiness check, also used to open connections
+/// ahead of the first request.
+pub async fn ping(pool: &Pool) -> Result<(), Error> {
+    let mut conn = pool.get_conn().await?;
+    conn.exec_drop(PING, ()).await?;
+    Ok(())
+}
+
+const LIST: &str = "SELECT id, name, description, picture, type FROM locations ORDER BY id";
+
+/// Every location, in id order, as the list endpoint returns them.
+pub async fn list(pool: &Pool) -> Result<Vec<Location>, Error> {
+    let mut conn = pool.get_conn().await?;
+    let rows: Vec<Row> = conn.exec(LIST, ()).await?;
+    rows.into_iter().map(to_location).collect()
+}
+
+const GET: &str = "SELECT id, name, description, picture, type FROM locations WHERE id = ?";
+
+/// The location with primary key `id`: also how a random pick reads its row.
+pub async fn get(pool: &Pool, id: i64) -> Result<Option<Location>, Error> {
+    let mut conn = pool.get_conn().await?;
+    let row: Option<Row> = conn.exec_first(GET, (id,)).await?;
+    row.map(to_location).transpose()
+}
+
+const BY_NAME: &str = "SELECT id, name, description, picture, type FROM locations WHERE name = ?";
+
+/// The location named `name` (compared with the column's collation).
+pub async fn by_name(pool: &Pool, name: &str) -> Result<Option<Location>, Error> {
+    let mut conn = pool.get_conn().await?;
+    let row: Option<Row> = conn.exec_first(BY_NAME, (name,)).await?;
+    row.map(to_location).transpose()
+}
+
+const RANDOM: &str =
+    "SELECT id, name, description, picture, type FROM locations ORDER BY RAND() LIMIT 1";
+
+/// A uniform pick by a table scan: only the fallback for when the id set keeps missing.
+pub async fn random(pool: &Pool) -> Result<Option<Location>, Error> {
+    let mut conn = pool.get_conn().await?;
+    let row: Option<Row> = conn.exec_first(RANDOM, ()).await?;
+    row.map(to_location).transpose()
+}
+
+/// `RETURNING` (MariaDB 10.5+) hands back the id in the same round trip, on a plain
+/// connection and inside a transaction alike.
+const INSERT: &str =
+    "INSERT INTO locations (name, description, picture, type) VALUES (?, ?, ?, ?) RETURNING id";
+
+/// Inserts `location`, returning the id the database assigned.
+pub async fn insert(pool: &Pool, location: &NewLocation) -> Result<i64, Error> {
+    let mut conn = pool.get_conn().await?;
+    insert_on(&mut conn, location).await
+}
+
+async fn insert_on(conn: &mut impl Queryable, location: &NewLocation) -> Result<i64, Error> {
+    let NewLocation {
+        name,
+        description,
+        picture,
+        kind,
+    } = location;
+    let id: Option<i64> = conn
+        .exec_first(INSERT, (name, description, picture, kind.as_str()))
+        .await?;
+    id.ok_or_else(|| Error::Database(mysql_async::Error::Other("INSERT returned no id".into())))
+}
+
+const UPDATE: &str =
+    "UPDATE locations SET name = ?, description = ?, picture = ?, type = ? WHERE id = ?";
+
+/// Replaces row `id`; false when there is none.
+pub async fn update(pool: &Pool, id: i64, location: &NewLocation) -> Result<bool, Error> {
+    let NewLocation {
+        name,
+        description,
+        picture,
+        kind,
+    } = location;
+    let mut conn = pool.get_conn().await?;
+    conn.exec_drop(UPDATE, (name, description, picture, kind.as_str(), id))
+        .await?;
+    Ok(conn.affected_rows() > 0)
+}
+
+const DELETE: &str = "DELETE FROM locations WHERE id = ?";
+
+/// Deletes row `id`; deleting a missing row is not an error, DELETE is idempotent.
+pub async fn delete(pool: &Pool, id: i64) -> Result<(), Error> {
+    let mut conn = pool.get_conn().await?;
+    conn.exec_drop(DELETE, (id,)).await?;
+    Ok(())
+}
+
+const DELETE_ALL: &str = "DELETE FROM locations";
+
+/// Empties the table.
+pub async fn delete_all(pool: &Pool) -> Result<(), Error> {
+    let mut conn = pool.get_conn().await?;
+    conn.exec_drop(DELETE_ALL, ()).await?;
+    Ok(())
+}
+
+/// Empties the table and inserts `locations` in one transaction, so other readers see
+/// either the old table or the new one. Returns the ids assigned, in order.
+pub async fn replace_all(pool: &Pool, locations: &[NewLocation]) -> Result<Vec<i64>, Error> {
+    let mut conn = pool.get_conn().await?;
+    let mut tx = conn
+        .start_transaction(mysql_async::TxOpts::default())
+        .await?;
+    tx.exec_drop(DELETE_ALL, ()).await?;
+    let mut ids = Vec::with_capacity(locations.len());
+    for location in locations {
+        ids.push(insert_on(&mut tx, location).await?);
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+const IDS: &str = "SELECT id FROM locations";
+
+/// Every id in the table, for the random-id set.
+pub async fn ids(pool: &Pool) -> Result<Vec<i64>, Error> {
+    let mut conn = pool.get_conn().await?;
+    Ok(conn.exec(IDS, ()).await?)
+}
+
+const FINGERPRINT: &str = "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(BIT_XOR(id), 0), \
+     CAST(COALESCE(SUM(id), 0) AS CHAR) FROM locations";
+
+/// A summary of the set of ids that changes whenever a row is added or removed, read
+/// from the primary key alone.
+pub async fn fingerprint(pool: &Pool) -> Result<Fingerprint, Error> {
+    let mut conn = pool.get_conn().await?;
+    let row: Option<(u64, i64, u64, String)> = conn.exec_first(FINGERPRINT, ()).await?;
+    let (count, max, xor, sum) = row.unwrap_or((0, 0, 0, "0".to_owned()));
+    let sum = sum.parse().map_err(|_| {
+        Error::Database(mysql_async::Error::Other(
+            format!("SUM(id) is not a number: {sum}").into(),
+        ))
+    })?;
+    Ok(Fingerprint {
+        count,
+        max,
+        xor,
+        sum,
+    })
+}

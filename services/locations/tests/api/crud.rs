@@ -1,0 +1,186 @@
+//! Reading and writing locations: every endpoint's success and not-found answers.
+
+use crate::{assert_problem, id_of, TestApp};
+
+const GOTHAM: &str =
+    r#"{"name":"Gotham City","description":"Dark","picture":"https://p/g.png","type":"CITY"}"#;
+
+#[tokio::test]
+async fn created_locations_can_be_read_back() {
+    let app = TestApp::start().await;
+
+    let created = app.post("/api/locations", GOTHAM).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = id_of(&created);
+    assert_eq!(created.header("location"), format!("/api/locations/{id}"));
+    let expected = format!(
+        r#"{{"id":{id},"name":"Gotham City","description":"Dark","picture":"https://p/g.png","type":"CITY"}}"#
+    );
+    assert_eq!(created.body, expected);
+    assert_eq!(created.header("content-type"), "application/json");
+
+    let by_id = app.get(&format!("/api/locations/{id}")).await;
+    assert_eq!(
+        (by_id.status.as_u16(), by_id.body.as_str()),
+        (200, expected.as_str())
+    );
+    let by_name = app.get("/api/locations/name/Gotham%20City").await;
+    assert_eq!(
+        (by_name.status.as_u16(), by_name.body.as_str()),
+        (200, expected.as_str())
+    );
+}
+
+#[tokio::test]
+async fn list_is_ordered_by_id_and_leaves_out_absent_fields() {
+    let app = TestApp::start().await;
+    assert_eq!(app.get("/api/locations").await.body, "[]");
+    let first = app.create("Zeta Moon", "MOON").await;
+    let second = app.create("Alpha Isle", "ISLAND").await;
+    let list = app.get("/api/locations").await;
+    assert_eq!(list.status, 200);
+    assert_eq!(
+        list.body,
+        format!(
+            r#"[{{"id":{first},"name":"Zeta Moon","type":"MOON"}},{{"id":{second},"name":"Alpha Isle","type":"ISLAND"}}]"#
+        )
+    );
+}
+
+#[tokio::test]
+async fn missing_and_malformed_ids() {
+    let app = TestApp::start().await;
+    assert_problem(
+        &app.get("/api/locations/42").await,
+        404,
+        r#"{"title":"Not Found","status":404,"detail":"No location with id 42"}"#,
+    );
+    assert_problem(
+        &app.get("/api/locations/forty-two").await,
+        400,
+        r#"{"title":"Bad Request","status":400,"detail":"The id must be an integer, got 'forty-two'"}"#,
+    );
+    assert_problem(
+        &app.get("/api/locations/name/Nowhere%20Land").await,
+        404,
+        r#"{"title":"Not Found","status":404,"detail":"No location named 'Nowhere Land'"}"#,
+    );
+    assert_problem(
+        &app.put("/api/locations/42", GOTHAM).await,
+        404,
+        r#"{"title":"Not Found","status":404,"detail":"No location with id 42"}"#,
+    );
+    assert_problem(
+        &app.patch("/api/locations/42", r#"{"name":"Other"}"#).await,
+        404,
+        r#"{"title":"Not Found","status":404,"detail":"No location with id 42"}"#,
+    );
+}
+
+#[tokio::test]
+async fn put_replaces_the_whole_location() {
+    let app = TestApp::start().await;
+    let id = id_of(&app.post("/api/locations", GOTHAM).await);
+    let replaced = app
+        .put(
+            &format!("/api/locations/{id}"),
+            r#"{"id":999,"name":"Metropolis","type":"CITY"}"#,
+        )
+        .await;
+    assert_eq!(
+        (replaced.status.as_u16(), replaced.body.as_str()),
+        (204, "")
+    );
+    let again = app
+        .put(
+            &format!("/api/locations/{id}"),
+            r#"{"name":"Metropolis","type":"CITY"}"#,
+        )
+        .await;
+    assert_eq!(
+        (again.status.as_u16(), again.body.as_str()),
+        (204, ""),
+        "identical values still match the row"
+    );
+    let read = app.get(&format!("/api/locations/{id}")).await;
+    assert_eq!(
+        read.body,
+        format!(r#"{{"id":{id},"name":"Metropolis","type":"CITY"}}"#)
+    );
+}
+
+#[tokio::test]
+async fn patch_merges_and_validates() {
+    let app = TestApp::start().await;
+    let id = id_of(&app.post("/api/locations", GOTHAM).await);
+    let patched = app
+        .patch(
+            &format!("/api/locations/{id}"),
+            r#"{"description":"Brighter","type":"PLACE"}"#,
+        )
+        .await;
+    let expected = format!(
+        r#"{{"id":{id},"name":"Gotham City","description":"Brighter","picture":"https://p/g.png","type":"PLACE"}}"#
+    );
+    assert_eq!(
+        (patched.status.as_u16(), patched.body.as_str()),
+        (200, expected.as_str())
+    );
+    assert_eq!(
+        app.get(&format!("/api/locations/{id}")).await.body,
+        expected
+    );
+
+    let invalid = app
+        .patch(&format!("/api/locations/{id}"), r#"{"name":"No"}"#)
+        .await;
+    assert_problem(
+        &invalid,
+        400,
+        r#"{"title":"Bad Request","status":400,"detail":"The request body is not valid","violations":[{"field":"name","message":"size must be between 3 and 50"}]}"#,
+    );
+    assert_eq!(
+        app.get(&format!("/api/locations/{id}")).await.body,
+        expected
+    );
+}
+
+#[tokio::test]
+async fn delete_is_204_also_when_absent() {
+    let app = TestApp::start().await;
+    let id = app.create("Gone Soon", "PLANET").await;
+    for _ in 0..2 {
+        let reply = app.delete(&format!("/api/locations/{id}")).await;
+        assert_eq!((reply.status.as_u16(), reply.body.as_str()), (204, ""));
+    }
+    assert_eq!(app.get(&format!("/api/locations/{id}")).await.status, 404);
+}
+
+#[tokio::test]
+async fn the_collection_can_be_replaced_and_emptied() {
+    let app = TestApp::start().await;
+    app.create("Old Place", "PLACE").await;
+    let replaced = app
+        .put(
+            "/api/locations",
+            r#"[{"name":"New One","type":"MOON"},{"id":7,"name":"New Two","picture":"p","type":"COUNTRY"}]"#,
+        )
+        .await;
+    assert_eq!(replaced.status, 201, "{}", replaced.body);
+    assert_eq!(replaced.header("location"), "/api/locations");
+    let list = app.get("/api/locations").await;
+    assert_eq!(list.body, replaced.body);
+    assert!(
+        list.body.contains(r#""name":"New One","type":"MOON"}"#)
+            && list
+                .body
+                .contains(r#""name":"New Two","picture":"p","type":"COUNTRY"}"#)
+            && !list.body.contains("Old Place"),
+        "{}",
+        list.body
+    );
+
+    let emptied = app.delete("/api/locations").await;
+    assert_eq!((emptied.status.as_u16(), emptied.body.as_str()), (204, ""));
+    assert_eq!(app.get("/api/locations").await.body, "[]");
+}

@@ -1,0 +1,149 @@
+//! What every service answers alike: hello, unknown paths, wrong methods, body limits,
+//! health, metrics and the OpenAPI document.
+
+use http::Method;
+
+use crate::{assert_problem, TestApp};
+
+#[tokio::test]
+async fn hello_is_plain_text() {
+    let app = TestApp::start().await;
+    let reply = app.get("/api/locations/hello").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-type"), "text/plain;charset=UTF-8");
+    assert_eq!(reply.body, "Hello Location Resource");
+}
+
+#[tokio::test]
+async fn unknown_paths_are_404() {
+    let app = TestApp::start().await;
+    for path in ["/api/locations/1/2", "/api/heroes", "/api/locations/"] {
+        let reply = app.get(path).await;
+        assert_problem(
+            &reply,
+            404,
+            r#"{"title":"Not Found","status":404,"detail":"No resource at this path"}"#,
+        );
+    }
+}
+
+#[tokio::test]
+async fn wrong_methods_are_405_with_allow() {
+    let app = TestApp::start().await;
+    for (method, path, allow) in [
+        (Method::PATCH, "/api/locations", "GET, POST, PUT, DELETE"),
+        (Method::POST, "/api/locations/1", "GET, PUT, PATCH, DELETE"),
+        (Method::DELETE, "/api/locations/random_location", "GET"),
+        (Method::POST, "/api/locations/hello", "GET"),
+    ] {
+        let reply = app.client.send(method, &app.url(path), None).await;
+        assert_eq!(reply.header("allow"), allow, "{path}");
+        let body = format!(
+            r#"{{"title":"Method Not Allowed","status":405,"detail":"Allowed methods: {allow}"}}"#
+        );
+        assert_problem(&reply, 405, &body);
+    }
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413() {
+    let app = TestApp::start().await;
+    let big = format!(
+        r#"{{"name":"Big","type":"CITY","description":"{}"}}"#,
+        "x".repeat(70 * 1024)
+    );
+    let reply = app.post("/api/locations", &big).await;
+    assert_problem(
+        &reply,
+        413,
+        r#"{"title":"Payload Too Large","status":413,"detail":"Request body is larger than 65536 bytes"}"#,
+    );
+    assert_eq!(app.get("/api/locations").await.body, "[]");
+}
+
+#[tokio::test]
+async fn health_metrics_and_openapi() {
+    let app = TestApp::start().await;
+    let live = app.get("/q/health/live").await;
+    assert_eq!(
+        (live.status.as_u16(), live.body.as_str()),
+        (200, r#"{"status":"UP"}"#)
+    );
+    let ready = app.get("/q/health/ready").await;
+    assert_eq!(ready.status, 200, "{}", ready.body);
+    assert_eq!(
+        ready.body,
+        r#"{"status":"UP","checks":[{"name":"database","status":"UP"}]}"#
+    );
+
+    app.get("/api/locations").await;
+    let metrics = app.get("/q/metrics").await;
+    assert_eq!(metrics.status, 200);
+    assert!(
+        metrics.body.contains(
+            r#"http_requests_total{service="locations",route="/api/locations",status="200"} 1"#
+        ),
+        "{}",
+        metrics.body
+    );
+    assert!(
+        metrics
+            .body
+            .contains(r#"db_pool_max_connections{service="locations"} 4"#),
+        "{}",
+        metrics.body
+    );
+    assert!(
+        metrics
+            .body
+            .contains(r#"random_ids{service="locations"} 0"#),
+        "{}",
+        metrics.body
+    );
+
+    let openapi = app.get("/q/openapi").await;
+    assert_eq!(openapi.status, 200);
+    assert!(
+        openapi.body.starts_with("openapi: 3.0.3"),
+        "{}",
+        openapi.body
+    );
+    assert!(openapi.body.contains("/api/locations/random_location:"));
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_not_ready_but_served() {
+    let service =
+        crate::spawn_on("mysql://locations:locations@127.0.0.1:1/locations_database").await;
+    let client = test_support::Client::new();
+    let ready = client.get(&service.url("/q/health/ready")).await;
+    assert_eq!(ready.status, 503, "{}", ready.body);
+    assert!(
+        ready
+            .body
+            .starts_with(r#"{"status":"DOWN","checks":[{"name":"database","status":"DOWN""#),
+        "{}",
+        ready.body
+    );
+    let reply = client.get(&service.url("/api/locations/1")).await;
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert_eq!(
+        reply.body,
+        r#"{"title":"Service Unavailable","status":503,"detail":"The database is unavailable"}"#
+    );
+    let hello = client.get(&service.url("/api/locations/hello")).await;
+    assert_eq!(
+        (hello.status.as_u16(), hello.body.as_str()),
+        (200, "Hello Location Resource")
+    );
+}
+
+#[tokio::test]
+async fn stopping_drains_and_closes_the_pool() {
+    let app = TestApp::start().await;
+    app.create("Before Stop", "CITY").await;
+    let crate::TestApp { service, db, .. } = app;
+    let result = service.stop().await;
+    assert!(result.is_ok(), "{result:?}");
+    drop(db);
+}

@@ -1,0 +1,173 @@
+//! Bad input: every rule of a location, malformed bodies and duplicate names, all
+//! answered 4xx with a problem body and nothing written.
+
+use crate::{assert_problem, TestApp};
+
+fn violation(field: &str, message: &str) -> String {
+    format!(
+        r#"{{"title":"Bad Request","status":400,"detail":"The request body is not valid","violations":[{{"field":"{field}","message":"{message}"}}]}}"#
+    )
+}
+
+#[tokio::test]
+async fn type_must_be_one_of_six() {
+    let app = TestApp::start().await;
+    for kind in ["STAR", "city", ""] {
+        let reply = app
+            .post(
+                "/api/locations",
+                &format!(r#"{{"name":"Somewhere","type":"{kind}"}}"#),
+            )
+            .await;
+        assert_problem(
+            &reply,
+            400,
+            &violation(
+                "type",
+                "must be one of CITY, PLANET, PLACE, ISLAND, COUNTRY, MOON",
+            ),
+        );
+    }
+    assert_eq!(app.get("/api/locations").await.body, "[]");
+}
+
+#[tokio::test]
+async fn name_must_have_3_to_50_characters() {
+    let app = TestApp::start().await;
+    for name in ["ab".to_owned(), "n".repeat(51)] {
+        let reply = app
+            .post(
+                "/api/locations",
+                &format!(r#"{{"name":"{name}","type":"CITY"}}"#),
+            )
+            .await;
+        assert_problem(
+            &reply,
+            400,
+            &violation("name", "size must be between 3 and 50"),
+        );
+    }
+    let fifty = "é".repeat(50);
+    let reply = app
+        .post(
+            "/api/locations",
+            &format!(r#"{{"name":"{fifty}","type":"CITY"}}"#),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn missing_fields_long_pictures_and_nul_bytes_are_violations() {
+    let app = TestApp::start().await;
+    assert_problem(
+        &app.post("/api/locations", "{}").await,
+        400,
+        r#"{"title":"Bad Request","status":400,"detail":"The request body is not valid","violations":[{"field":"name","message":"must not be null"},{"field":"type","message":"must not be null"}]}"#,
+    );
+    let long = format!(
+        r#"{{"name":"Somewhere","type":"CITY","picture":"{}"}}"#,
+        "p".repeat(256)
+    );
+    assert_problem(
+        &app.post("/api/locations", &long).await,
+        400,
+        &violation("picture", "size must be between 0 and 255"),
+    );
+    let nul = r#"{"name":"Some\u0000where","type":"CITY"}"#;
+    assert_problem(
+        &app.post("/api/locations", nul).await,
+        400,
+        &violation("name", "must not contain NUL characters"),
+    );
+    let in_array = app
+        .put(
+            "/api/locations",
+            r#"[{"name":"Fine Place","type":"CITY"},{"name":"x","type":"CITY"}]"#,
+        )
+        .await;
+    assert_problem(
+        &in_array,
+        400,
+        &violation("[1].name", "size must be between 3 and 50"),
+    );
+    assert_eq!(app.get("/api/locations").await.body, "[]");
+}
+
+#[tokio::test]
+async fn malformed_bodies_are_400() {
+    let app = TestApp::start().await;
+    for body in [
+        r#"{"name":"Somewhere","type":"CITY""#,
+        r#"{"name":42,"type":"CITY"}"#,
+        r#"{"name":"Somewhere","type":"CITY","level":3}"#,
+        r#"{"id":"one","name":"Somewhere","type":"CITY"}"#,
+        r#"["Somewhere"]"#,
+        "",
+    ] {
+        let reply = app.post("/api/locations", body).await;
+        assert_eq!(reply.status, 400, "{body}: {}", reply.body);
+        assert_eq!(reply.header("content-type"), "application/problem+json");
+        assert!(
+            reply.body.starts_with(
+                r#"{"title":"Bad Request","status":400,"detail":"Request body is not valid JSON for this resource"#
+            ),
+            "{body}: {}",
+            reply.body
+        );
+    }
+    let not_an_array = app
+        .put("/api/locations", r#"{"name":"Somewhere","type":"CITY"}"#)
+        .await;
+    assert_eq!(not_an_array.status, 400, "{}", not_an_array.body);
+    assert_eq!(app.get("/api/locations").await.body, "[]");
+}
+
+#[tokio::test]
+async fn duplicate_names_are_409() {
+    let app = TestApp::start().await;
+    let conflict =
+        r#"{"title":"Conflict","status":409,"detail":"A location with this name already exists"}"#;
+    app.create("Taken Name", "CITY").await;
+    let other = app.create("Other Name", "CITY").await;
+
+    assert_problem(
+        &app.post("/api/locations", r#"{"name":"Taken Name","type":"MOON"}"#)
+            .await,
+        409,
+        conflict,
+    );
+    let renamed = app
+        .put(
+            &format!("/api/locations/{other}"),
+            r#"{"name":"Taken Name","type":"CITY"}"#,
+        )
+        .await;
+    assert_problem(&renamed, 409, conflict);
+    let patched = app
+        .patch(
+            &format!("/api/locations/{other}"),
+            r#"{"name":"Taken Name"}"#,
+        )
+        .await;
+    assert_problem(&patched, 409, conflict);
+    let twice = app
+        .put(
+            "/api/locations",
+            r#"[{"name":"Twin","type":"CITY"},{"name":"Twin","type":"MOON"}]"#,
+        )
+        .await;
+    assert_problem(&twice, 409, conflict);
+
+    let list = app.get("/api/locations").await;
+    assert!(
+        list.body.contains("Taken Name") && list.body.contains("Other Name"),
+        "{}",
+        list.body
+    );
+    assert!(
+        !list.body.contains("Twin"),
+        "the failed replacement was rolled back: {}",
+        list.body
+    );
+}
