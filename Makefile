@@ -1,16 +1,19 @@
 # The one entry point of the project. `make test` is what CI runs.
-.PHONY: test up down lint load sweep k6
+.PHONY: test up down lint load sweep k6 bench flamegraphs chaos
 
 RATE ?= 500
 
 # All tests: start and provision the databases natively (installing them if absent),
-# then every crate's unit and integration tests, then the compose.yml consistency check.
+# then every crate's unit and integration tests, the compose.yml consistency check, the
+# offline validation of the Kubernetes manifests and a bounded schemathesis run per service.
 test:
 	database/setup.sh all
 	cargo test --workspace
 	command -v docker-compose >/dev/null || (apt-get update && apt-get install -y docker-compose)
 	python3 -c 'import yaml' 2>/dev/null || apt-get install -y python3-yaml
 	python3 bench/compose_check.py
+	bench/k8s_check.sh
+	bench/fuzz.sh
 
 # The whole system natively: release build, databases, services on 8001-8004, ready.
 up:
@@ -36,3 +39,16 @@ load: k6
 # The highest rate that still passes the k6 thresholds.
 sweep: k6
 	bench/load.py sweep
+
+# criterion benchmarks of the hot paths (plain `cargo bench` underneath).
+bench:
+	cargo bench -p bench
+
+# SVG flamegraphs of fights and heroes under k6 load, into flamegraphs/ (needs `make up`).
+flamegraphs: k6
+	bench/flamegraphs.sh
+
+# Fault scenarios under load (needs `make up`): kill heroes, restart PostgreSQL, stop
+# MongoDB, restart fights; reports recovery and verifies no answered fight was lost.
+chaos:
+	bench/chaos.py

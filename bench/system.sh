@@ -61,7 +61,7 @@ running() {
 }
 
 ready() {
-	curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$(port_of "$1")/q/health/ready"
+	curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$(port_of "$1")/q/health/ready"
 }
 
 start() {

@@ -5,6 +5,7 @@
 
 mod circuit;
 mod config;
+mod connections;
 mod downstream;
 mod error;
 mod fight;

@@ -215,9 +215,16 @@ impl FightStore {
 
     /// Page `page` of `size` fights, newest first, encoded as one JSON array.
     pub async fn page_json(&self, page: u64, size: u64) -> Result<Vec<u8>, Error> {
+        // MongoDB counts skips in a signed 64-bit integer: a page beyond that is empty.
+        let Some(skip) = page
+            .checked_mul(size)
+            .filter(|&skip| i64::try_from(skip).is_ok())
+        else {
+            return Ok(b"[]".to_vec());
+        };
         let options = FindOptions::builder()
             .sort(doc! { "fightDate": -1, "_id": -1 })
-            .skip(page.saturating_mul(size))
+            .skip(skip)
             .limit(i64::try_from(size).unwrap_or(i64::MAX))
             .build();
         let cursor = self

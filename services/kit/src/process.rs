@@ -49,11 +49,17 @@ where
     if std::env::args().nth(1).as_deref() == Some("healthcheck") {
         return healthcheck(config.server().bind);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(config.server().worker_threads)
-        .enable_all()
-        .build()
-    {
+    // One worker means the current-thread scheduler: the accept loop, connections and
+    // database drivers then share one thread with no cross-thread wake-ups.
+    let threads = config.server().worker_threads;
+    let mut builder = if threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(threads);
+        builder
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("{name}: cannot start the runtime: {err}");

@@ -48,7 +48,7 @@ pub struct ServerConfig {
     pub max_in_flight: usize,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_timeout: Duration,
-    /// Tokio worker threads.
+    /// Tokio worker threads; 1 selects the single-threaded scheduler.
     pub worker_threads: usize,
 }
 

@@ -155,8 +155,14 @@ impl RandomIds {
         Ok(())
     }
 
-    /// A uniformly random location, or none when the table is empty.
+    /// A uniformly random location, or none when the table is empty. An empty set is
+    /// reloaded first (the table may have been filled behind its back, and a database
+    /// that cannot be reached then answers 503 rather than "no locations"); an id found
+    /// gone reloads the set and draws again.
     pub async fn pick(&self, pool: &Pool) -> Result<Option<Location>, Error> {
+        if self.draw().is_none() {
+            self.reload(pool).await?;
+        }
         for draw in 0..MAX_DRAWS {
             if draw > 0 {
                 self.reload(pool).await?;
@@ -169,7 +175,7 @@ impl RandomIds {
             }
             self.remove(id);
         }
-        store::random(pool).await
+        Ok(None)
     }
 
     /// Polls for writes by other replicas every `every` until the task is aborted.

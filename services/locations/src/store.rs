@@ -81,16 +81,6 @@ pub async fn by_name(pool: &Pool, name: &str) -> Result<Option<Location>, Error>
     row.map(to_location).transpose()
 }
 
-const RANDOM: &str =
-    "SELECT id, name, description, picture, type FROM locations ORDER BY RAND() LIMIT 1";
-
-/// A uniform pick by a table scan: only the fallback for when the id set keeps missing.
-pub async fn random(pool: &Pool) -> Result<Option<Location>, Error> {
-    let mut conn = pool.get_conn().await?;
-    let row: Option<Row> = conn.exec_first(RANDOM, ()).await?;
-    row.map(to_location).transpose()
-}
-
 /// `RETURNING` (MariaDB 10.5+) hands back the id in the same round trip, on a plain
 /// connection and inside a transaction alike.
 const INSERT: &str =

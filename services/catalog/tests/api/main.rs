@@ -4,6 +4,7 @@
 
 mod crud;
 mod random;
+mod security;
 mod service;
 mod validation;
 

@@ -3,6 +3,7 @@
 //! services (see `support`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod balancing;
 mod endpoints;
 mod real_services;
 mod resilience;

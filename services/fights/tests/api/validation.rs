@@ -121,3 +121,24 @@ async fn oversized_bodies_are_413() {
     assert_eq!(reply.status, 413);
     assert_eq!(reply.json()["status"], 413);
 }
+
+#[tokio::test]
+async fn pages_beyond_any_storage_are_empty() {
+    let fakes = Fakes::start().await;
+    let app = spawn(&fakes).await;
+    for query in [
+        "page=9223372036854775807",
+        "page=9223372036854775808&size=100",
+        "page=18446744073709551615",
+    ] {
+        let reply = app
+            .client
+            .get(&app.url(&format!("/api/fights?{query}")))
+            .await;
+        assert_eq!(
+            (reply.status.as_u16(), reply.body.as_str()),
+            (200, "[]"),
+            "{query}"
+        );
+    }
+}

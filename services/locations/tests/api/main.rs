@@ -5,6 +5,7 @@
 mod crud;
 mod protocol;
 mod random;
+mod security;
 mod validation;
 
 use kit::config::Env;

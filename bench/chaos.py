@@ -1,0 +1,383 @@
+#!/usr/bin/env python3
+"""Fault scenarios against the native system of `make up` (bench/system.sh up).
+
+While a built-in driver runs fight iterations at a steady rate against fights (as
+k6/randomFight.js does: GET randomfighters, GET randomlocation, POST the fight), it
+injects one fault per phase:
+
+  heroes-kill9   kill -9 heroes, start it again after 5 s with the same environment
+  pg-restart     restart PostgreSQL (pg_ctlcluster --skip-systemctl-redirect VER main restart)
+  mongo-stop     stop MongoDB (database/setup.sh mongodb-stop) for 5 s, then start it
+  fights-term    SIGTERM fights, start it again with the same environment
+
+For each phase it prints status counts per request, fallbacks served (names containing
+"Fallback"), and the recovery time: from the end of the fault until the last failed or
+fallback iteration. At the end it checks that every fight answered 200 is stored in
+MongoDB (by id) and exits non-zero if any is missing.
+
+  bench/chaos.py [--rate 300] [--settle 10] [--phases heroes-kill9,pg-restart,...]
+
+Needs root (fault injection), the system running (`make up`) and pymongo.
+"""
+
+import argparse
+import collections
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STATE = os.environ.get("SUPERHEROES_STATE", "/tmp/superheroes")
+RUN = os.path.join(STATE, "run")
+HOST = "127.0.0.1"
+PORTS = {
+    "heroes": int(os.environ.get("HEROES_PORT", "8001")),
+    "villains": int(os.environ.get("VILLAINS_PORT", "8002")),
+    "locations": int(os.environ.get("LOCATIONS_PORT", "8003")),
+    "fights": int(os.environ.get("FIGHTS_PORT", "8004")),
+}
+PHASES = ["heroes-kill9", "pg-restart", "mongo-stop", "fights-term"]
+FAULT_SECONDS = 5
+TIMEOUT = 5.0
+
+
+def log(msg):
+    print(f"==> {time.strftime('%H:%M:%S')} {msg}", flush=True)
+
+
+# --------------------------------------------------------------------------------------
+# Services: pid files of bench/system.sh, restarted with the environment they ran with.
+
+
+def pid_of(name):
+    try:
+        with open(os.path.join(RUN, f"{name}.pid")) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+
+
+def process_of(name):
+    """The command line and environment of the running service, read from /proc."""
+    pid = pid_of(name)
+    if pid is None or not alive(pid):
+        raise SystemExit(f"chaos.py: {name} is not running (no live pid in {RUN}); run `make up`")
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        argv = [a.decode() for a in f.read().split(b"\0") if a]
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        env = dict(
+            kv.decode().split("=", 1) for kv in f.read().split(b"\0") if b"=" in kv
+        )
+    return pid, argv, env
+
+
+def start(name, argv, env):
+    logfile = open(os.path.join(RUN, f"{name}.log"), "ab")
+    proc = subprocess.Popen(
+        argv, env=env, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    with open(os.path.join(RUN, f"{name}.pid"), "w") as f:
+        f.write(f"{proc.pid}\n")
+    return proc
+
+
+def ready(name):
+    try:
+        conn = http.client.HTTPConnection(HOST, PORTS[name], timeout=2)
+        conn.request("GET", "/q/health/ready")
+        ok = conn.getresponse().status == 200
+        conn.close()
+        return ok
+    except OSError:
+        return False
+
+
+def wait_ready(name, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if ready(name):
+            return True
+        time.sleep(0.1)
+    log(f"{name} not ready after {seconds}s")
+    return False
+
+
+def wait_exit(pid, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and alive(pid):
+        try:  # reap it if it is our child (a service restarted by an earlier phase)
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+    return not alive(pid)
+
+
+def run(*cmd):
+    log("$ " + " ".join(cmd))
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+
+# --------------------------------------------------------------------------------------
+# Load: fight iterations at a steady rate over keep-alive connections.
+
+
+class Driver:
+    def __init__(self, rate, workers):
+        self.rate = rate
+        self.workers = workers
+        self.phase = "warmup"
+        self.lock = threading.Lock()
+        self.next_slot = 0
+        self.t0 = None
+        self.stopping = threading.Event()
+        # per phase: Counter of "request status" -> n
+        self.statuses = collections.defaultdict(collections.Counter)
+        self.fallbacks = collections.Counter()
+        self.iterations = collections.Counter()
+        # (start time, phase, ok) of every iteration
+        self.timeline = []
+        self.fight_ids = []
+        self.threads = []
+        self.late = 0
+
+    def start(self):
+        self.t0 = time.monotonic()
+        for _ in range(self.workers):
+            t = threading.Thread(target=self.work, daemon=True)
+            t.start()
+            self.threads.append(t)
+
+    def stop(self):
+        self.stopping.set()
+        for t in self.threads:
+            t.join(timeout=TIMEOUT + 2)
+
+    def slot(self):
+        with self.lock:
+            at = self.t0 + self.next_slot / self.rate
+            self.next_slot += 1
+        return at
+
+    def work(self):
+        conn = None
+        while not self.stopping.is_set():
+            at = self.slot()
+            delay = at - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            elif delay < -1.0:
+                with self.lock:
+                    self.late += 1
+            phase = self.phase
+            started = time.monotonic()
+            conn, ok = self.iteration(conn, phase)
+            with self.lock:
+                self.iterations[phase] += 1
+                self.timeline.append((started, phase, ok))
+
+    def request(self, conn, method, path, body=None):
+        """One request, reconnecting once on a dead keep-alive connection."""
+        for attempt in (0, 1):
+            if conn is None:
+                conn = http.client.HTTPConnection(HOST, PORTS["fights"], timeout=TIMEOUT)
+            try:
+                headers = {"Content-Type": "application/json"} if body else {}
+                conn.request(method, path, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                if resp.getheader("connection", "").lower() == "close":
+                    conn.close()
+                    conn = None
+                return conn, resp.status, data
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as err:
+                conn.close()
+                conn = None
+                if attempt == 1:
+                    return None, type(err).__name__, b""
+            except OSError as err:
+                conn.close()
+                return None, type(err).__name__, b""
+            except http.client.HTTPException as err:
+                conn.close()
+                return None, type(err).__name__, b""
+        return conn, "unreachable", b""
+
+    def record(self, phase, kind, status):
+        with self.lock:
+            self.statuses[phase][f"{kind} {status}"] += 1
+
+    def fallback(self, phase, names):
+        if any("fallback" in str(n).lower() for n in names):
+            with self.lock:
+                self.fallbacks[phase] += 1
+            return True
+        return False
+
+    def iteration(self, conn, phase):
+        conn, status, data = self.request(conn, "GET", "/api/fights/randomfighters")
+        self.record(phase, "fighters", status)
+        if status != 200:
+            return conn, False
+        fighters = json.loads(data)
+        fb1 = self.fallback(phase, [fighters["hero"]["name"], fighters["villain"]["name"]])
+        conn, status, data = self.request(conn, "GET", "/api/fights/randomlocation")
+        self.record(phase, "location", status)
+        if status != 200:
+            return conn, False
+        location = json.loads(data)
+        fb2 = self.fallback(phase, [location.get("name")])
+        body = json.dumps(
+            {"hero": fighters["hero"], "villain": fighters["villain"], "location": location}
+        )
+        conn, status, data = self.request(conn, "POST", "/api/fights", body)
+        self.record(phase, "fight", status)
+        if status != 200:
+            return conn, False
+        fight = json.loads(data)
+        with self.lock:
+            self.fight_ids.append(fight["id"])
+        return conn, not (fb1 or fb2)
+
+
+# --------------------------------------------------------------------------------------
+# Faults: each returns the monotonic time the fault ended (the dependency is back).
+
+
+def pg_version():
+    versions = sorted(os.listdir("/etc/postgresql"), key=lambda v: [int(x) for x in v.split(".")])
+    return versions[-1]
+
+
+def restart_service(name, sig, pause):
+    pid, argv, env = process_of(name)
+    log(f"{name}: {signal.Signals(sig).name} pid {pid}")
+    os.kill(pid, sig)
+    if not wait_exit(pid, 15):
+        log(f"{name}: still running after 15 s, SIGKILL")
+        os.kill(pid, signal.SIGKILL)
+        wait_exit(pid, 5)
+    time.sleep(pause)
+    proc = start(name, argv, env)
+    log(f"{name}: started again, pid {proc.pid}")
+    wait_ready(name)
+    return time.monotonic()
+
+
+def fault(phase):
+    if phase == "heroes-kill9":
+        return restart_service("heroes", signal.SIGKILL, FAULT_SECONDS)
+    if phase == "pg-restart":
+        run("pg_ctlcluster", "--skip-systemctl-redirect", pg_version(), "main", "restart")
+        return time.monotonic()
+    if phase == "mongo-stop":
+        run(os.path.join(ROOT, "database/setup.sh"), "mongodb-stop")
+        time.sleep(FAULT_SECONDS)
+        run(os.path.join(ROOT, "database/setup.sh"), "mongodb")
+        return time.monotonic()
+    if phase == "fights-term":
+        return restart_service("fights", signal.SIGTERM, 0)
+    raise ValueError(phase)
+
+
+def recovery(driver, phase, fault_end):
+    """Seconds from the end of the fault to the last bad iteration of the phase."""
+    bad = [t for t, p, ok in driver.timeline if p == phase and not ok and t >= fault_end]
+    return max(bad) - fault_end if bad else 0.0
+
+
+# --------------------------------------------------------------------------------------
+
+
+def verify(ids, env):
+    import pymongo
+    from bson import ObjectId
+
+    url = env.get("MONGODB_URL", "mongodb://127.0.0.1:27017")
+    name = env.get("MONGODB_DATABASE", "fights")
+    coll = pymongo.MongoClient(url, serverSelectionTimeoutMS=10000)[name]["Fights"]
+    unique = sorted(set(ids))
+    found = set()
+    for i in range(0, len(unique), 1000):
+        batch = [ObjectId(x) for x in unique[i : i + 1000]]
+        found.update(str(d["_id"]) for d in coll.find({"_id": {"$in": batch}}, {"_id": 1}))
+    missing = [x for x in unique if x not in found]
+    return len(unique), len(found), missing, len(ids) - len(unique)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rate", type=float, default=300, help="fight iterations per second")
+    ap.add_argument("--workers", type=int, default=128, help="driver threads")
+    ap.add_argument("--warmup", type=float, default=5, help="seconds before the first fault")
+    ap.add_argument("--settle", type=float, default=10, help="seconds after each fault")
+    ap.add_argument("--phases", default=",".join(PHASES))
+    args = ap.parse_args()
+    phases = [p for p in args.phases.split(",") if p]
+    for p in phases:
+        if p not in PHASES:
+            ap.error(f"unknown phase {p}; known: {', '.join(PHASES)}")
+
+    if not ready("fights"):
+        raise SystemExit("chaos.py: fights is not ready on 127.0.0.1:%d; run `make up`" % PORTS["fights"])
+    _, _, fights_env = process_of("fights")
+    process_of("heroes")
+
+    driver = Driver(args.rate, args.workers)
+    log(f"driving {args.rate:g} fights/s with {args.workers} threads")
+    driver.start()
+    time.sleep(args.warmup)
+    ends = {}
+    started = {}
+    try:
+        for phase in phases:
+            driver.phase = phase
+            started[phase] = time.monotonic()
+            log(f"phase {phase}")
+            ends[phase] = fault(phase)
+            time.sleep(args.settle)
+        driver.phase = "after"
+        time.sleep(2)
+    finally:
+        driver.stop()
+
+    elapsed = time.monotonic() - driver.t0
+    total = sum(driver.iterations.values())
+    print()
+    print(f"{total} iterations in {elapsed:.1f} s ({total / elapsed:.0f}/s, target {args.rate:g}/s)"
+          + (f", {driver.late} started over 1 s late" if driver.late else ""))
+    print()
+    header = f"{'phase':<14} {'iter':>6} {'fallback':>8} {'recovery s':>10}  statuses"
+    print(header)
+    print("-" * len(header))
+    for phase in ["warmup"] + phases + ["after"]:
+        statuses = ", ".join(f"{k}: {v}" for k, v in sorted(driver.statuses[phase].items()))
+        rec = f"{recovery(driver, phase, ends[phase]):.2f}" if phase in ends else "-"
+        print(f"{phase:<14} {driver.iterations[phase]:>6} {driver.fallbacks[phase]:>8} {rec:>10}  {statuses}")
+
+    answered, stored, missing, dup = verify(driver.fight_ids, fights_env)
+    print()
+    print(f"fights answered 200: {answered}; stored in MongoDB: {stored}; missing: {len(missing)}"
+          + (f"; duplicate ids answered: {dup}" if dup else ""))
+    if missing:
+        print("missing ids: " + " ".join(missing[:50]) + (" ..." if len(missing) > 50 else ""))
+        sys.exit(1)
+    if dup:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

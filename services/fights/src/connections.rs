@@ -1,0 +1,163 @@
+//! Keep-alive HTTP/1 connections to the downstreams, kept per address and reused
+//! last-in-first-out.
+//!
+//! hyper-util's pooling client was measured to open a new connection whenever a request
+//! arrived before a just-used connection had been handed back by its background task:
+//! under 500 it/s the pool grew by dozens of connections a second and the connect,
+//! accept and handshake syscalls became a large part of fights' CPU. Here a connection
+//! goes back to the pool as soon as its response body has been read, and a request waits
+//! for that connection to be ready instead of opening another.
+
+use std::{
+    collections::HashMap,
+    sync::{Mutex, PoisonError},
+    time::{Duration, Instant},
+};
+
+use bytes::Bytes;
+use http::{header::HOST, HeaderValue, Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+/// Why an exchange produced no response.
+#[derive(Debug)]
+pub enum ExchangeError {
+    /// No connection, or it broke before the response was complete.
+    Connect,
+    /// The response body was larger than allowed.
+    TooLarge,
+}
+
+struct Idle {
+    sender: SendRequest<Empty<Bytes>>,
+    since: Instant,
+}
+
+/// The idle connections of one downstream, by `host:port`.
+pub struct Connections {
+    idle: Mutex<HashMap<String, Vec<Idle>>>,
+    /// Idle connections kept per address; more are closed.
+    max_idle: usize,
+    /// A connection idle for longer is closed rather than reused.
+    idle_timeout: Duration,
+}
+
+impl Connections {
+    pub fn new(max_idle: usize, idle_timeout: Duration) -> Self {
+        Self {
+            idle: Mutex::new(HashMap::new()),
+            max_idle,
+            idle_timeout,
+        }
+    }
+
+    /// Sends `req` (an absolute URI) to the address in its URI and reads the whole
+    /// response, up to `max_body` bytes. The request goes out in origin form with a
+    /// `Host` header, as HTTP/1.1 servers expect.
+    pub async fn exchange(
+        &self,
+        req: Request<Empty<Bytes>>,
+        max_body: usize,
+    ) -> Result<(StatusCode, Bytes), ExchangeError> {
+        let (mut parts, body) = req.into_parts();
+        let authority = parts
+            .uri
+            .authority()
+            .ok_or(ExchangeError::Connect)?
+            .as_str()
+            .to_owned();
+        if !parts.headers.contains_key(HOST) {
+            let host = HeaderValue::from_str(&authority).map_err(|_| ExchangeError::Connect)?;
+            parts.headers.insert(HOST, host);
+        }
+        if let Some(path) = parts.uri.path_and_query() {
+            parts.uri = Uri::from(path.clone());
+        }
+        let mut req = Request::from_parts(parts, body);
+        let (sender, resp) = loop {
+            match self.take(&authority) {
+                Some(mut sender) => {
+                    if sender.ready().await.is_err() {
+                        continue;
+                    }
+                    // A connection the server closed while idle hands the request back
+                    // unsent; it then goes out on the next connection.
+                    match sender.try_send_request(req).await {
+                        Ok(resp) => break (sender, resp),
+                        Err(mut err) => match err.take_message() {
+                            Some(unsent) => req = unsent,
+                            None => return Err(ExchangeError::Connect),
+                        },
+                    }
+                }
+                None => {
+                    let mut sender = connect(&authority).await?;
+                    let resp = sender
+                        .send_request(req)
+                        .await
+                        .map_err(|_| ExchangeError::Connect)?;
+                    break (sender, resp);
+                }
+            }
+        };
+        let status = resp.status();
+        let body = Limited::new(resp.into_body(), max_body)
+            .collect()
+            .await
+            .map_err(|err| {
+                if err.is::<http_body_util::LengthLimitError>() {
+                    ExchangeError::TooLarge
+                } else {
+                    ExchangeError::Connect
+                }
+            })?;
+        // Ready again once its driver has seen the end of the response; `take` waits.
+        self.put(&authority, sender);
+        Ok((status, body.to_bytes()))
+    }
+
+    fn take(&self, authority: &str) -> Option<SendRequest<Empty<Bytes>>> {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        let list = idle.get_mut(authority)?;
+        while let Some(conn) = list.pop() {
+            if !conn.sender.is_closed() && conn.since.elapsed() < self.idle_timeout {
+                return Some(conn.sender);
+            }
+        }
+        None
+    }
+
+    fn put(&self, authority: &str, sender: SendRequest<Empty<Bytes>>) {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        let list = match idle.get_mut(authority) {
+            Some(list) => list,
+            None => idle.entry(authority.to_owned()).or_default(),
+        };
+        if list.len() < self.max_idle {
+            list.push(Idle {
+                sender,
+                since: Instant::now(),
+            });
+        }
+    }
+}
+
+/// A new connection to `authority`, its driver spawned.
+async fn connect(authority: &str) -> Result<SendRequest<Empty<Bytes>>, ExchangeError> {
+    let stream = TcpStream::connect(authority)
+        .await
+        .map_err(|_| ExchangeError::Connect)?;
+    // Requests are written whole; Nagle would only delay them.
+    let _ = stream.set_nodelay(true);
+    let (sender, connection) = http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|_| ExchangeError::Connect)?;
+    tokio::spawn(async move {
+        if let Err(err) = connection.await {
+            log::debug!("downstream connection ended: {err}");
+        }
+    });
+    Ok(sender)
+}

@@ -1,0 +1,330 @@
+//! Input limits and shutdown of the kit's serve loop, seen from the wire: a tiny `App`
+//! served by `kit::serve::serve` on `127.0.0.1:0`, spoken to over raw TCP.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+    net::SocketAddr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use http::{Request, StatusCode};
+use hyper::body::Incoming;
+use kit::{response, serve::serve, App, Check, Routed, ServerConfig};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::{TcpListener, TcpStream},
+    sync::oneshot,
+    task::JoinHandle,
+};
+
+const SLOW: Duration = Duration::from_millis(300);
+
+/// `/hello` answers at once, `/slow` after [`SLOW`], `/echo` reads the body within the
+/// configured limit and answers its length.
+struct TestApp {
+    max_body_bytes: usize,
+}
+
+impl App for TestApp {
+    const ROUTES: &'static [&'static str] = &["hello", "slow", "echo", "unknown"];
+
+    fn name(&self) -> &'static str {
+        "limits-test"
+    }
+
+    fn openapi(&self) -> &'static str {
+        "openapi: 3.0.3\n"
+    }
+
+    async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Routed {
+        match req.uri().path() {
+            "/hello" => Routed::new("hello", response::text(StatusCode::OK, "hello")),
+            "/slow" => {
+                tokio::time::sleep(SLOW).await;
+                Routed::new("slow", response::text(StatusCode::OK, "slow"))
+            }
+            "/echo" => {
+                let response = match kit::body::read(req.into_body(), self.max_body_bytes).await {
+                    Ok(body) => {
+                        response::bytes(StatusCode::OK, response::TEXT, body.len().to_string())
+                    }
+                    Err(problem) => problem.into_response(),
+                };
+                Routed::new("echo", response)
+            }
+            _ => Routed::new("unknown", kit::Problem::unknown_path().into_response()),
+        }
+    }
+
+    async fn ready(&self) -> Vec<Check> {
+        vec![Check::up("nothing")]
+    }
+
+    fn render_metrics(&self, _out: &mut String) {}
+}
+
+fn config() -> ServerConfig {
+    ServerConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        max_body_bytes: 1024,
+        header_read_timeout: Duration::from_millis(500),
+        max_connections: 64,
+        max_in_flight: 64,
+        shutdown_timeout: Duration::from_secs(5),
+        worker_threads: 2,
+    }
+}
+
+/// A running server: its address, the trigger of its shutdown and its task.
+struct Server {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Server {
+    async fn start(config: ServerConfig) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = Arc::new(TestApp {
+            max_body_bytes: config.max_body_bytes,
+        });
+        let task = tokio::spawn(async move {
+            serve(listener, app, &config, async move {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        Self {
+            addr,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    fn shutdown(&mut self) {
+        let _ = self.stop.take().unwrap().send(());
+    }
+}
+
+/// One raw exchange: writes `request`, then reads until the server closes, at most 5 s.
+async fn exchange(addr: SocketAddr, request: &[u8]) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    // The server may answer and close before all of an oversized request is written.
+    let _ = stream.write_all(request).await;
+    read_all(&mut stream).await
+}
+
+async fn read_all(stream: &mut TcpStream) -> String {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+            Err(_) => panic!(
+                "no end of response within 5 s: {}",
+                String::from_utf8_lossy(&out)
+            ),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn status_of(response: &str) -> u16 {
+    response
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP/1.1 response: {response:?}"))
+}
+
+fn get(path: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_request_is_served() {
+    let server = Server::start(config()).await;
+    let response = exchange(server.addr, &get("/hello")).await;
+    assert_eq!(status_of(&response), 200, "{response}");
+    assert!(response.ends_with("hello"), "{response}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_over_the_limit_is_413() {
+    let server = Server::start(config()).await;
+    // Announced by Content-Length: refused before it is read.
+    let body = "x".repeat(4096);
+    let request = format!(
+        "POST /echo HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let response = exchange(server.addr, request.as_bytes()).await;
+    assert_eq!(status_of(&response), 413, "{response}");
+    assert!(response.contains("application/problem+json"), "{response}");
+    assert!(response.contains(r#""status":413"#), "{response}");
+
+    // Chunked, so the length is only known while reading.
+    let chunk = "y".repeat(600);
+    let request = format!(
+        "POST /echo HTTP/1.1\r\nHost: test\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n\
+         258\r\n{chunk}\r\n258\r\n{chunk}\r\n0\r\n\r\n"
+    );
+    let response = exchange(server.addr, request.as_bytes()).await;
+    assert_eq!(status_of(&response), 413, "{response}");
+
+    // Exactly at the limit is fine.
+    let body = "z".repeat(1024);
+    let request = format!(
+        "POST /echo HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: 1024\r\n\r\n{body}"
+    );
+    let response = exchange(server.addr, request.as_bytes()).await;
+    assert_eq!(status_of(&response), 200, "{response}");
+    assert!(response.ends_with("1024"), "{response}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_headers_are_431() {
+    let server = Server::start(config()).await;
+    let mut request = String::from("GET /hello HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
+    for i in 0..100 {
+        request.push_str(&format!("X-Header-{i}: {i}\r\n"));
+    }
+    request.push_str("\r\n");
+    let response = exchange(server.addr, request.as_bytes()).await;
+    // hyper answers a head over `max_headers` with 431 and closes the connection.
+    assert_eq!(status_of(&response), 431, "{response}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_header_block_is_431() {
+    let server = Server::start(config()).await;
+    // One header far over the 16 KiB read buffer.
+    let request = format!(
+        "GET /hello HTTP/1.1\r\nHost: test\r\nConnection: close\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(64 * 1024)
+    );
+    let response = exchange(server.addr, request.as_bytes()).await;
+    // hyper answers a head larger than `max_buf_size` with 431 and closes the connection.
+    assert_eq!(status_of(&response), 431, "{response}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_sending_half_a_head_is_cut_off_after_the_timeout() {
+    let server = Server::start(config()).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream
+        .write_all(b"GET /hello HTTP/1.1\r\nHost: te")
+        .await
+        .unwrap();
+    let start = Instant::now();
+    let response = read_all(&mut stream).await;
+    let waited = start.elapsed();
+    // Cut off after the 500 ms header-read timeout: closed without an answer or with 408.
+    assert!(
+        response.is_empty() || status_of(&response) == 408,
+        "{response}"
+    );
+    assert!(
+        waited >= Duration::from_millis(400),
+        "closed too early: {waited:?}"
+    );
+    assert!(
+        waited < Duration::from_secs(3),
+        "closed too late: {waited:?}"
+    );
+    // The server still serves others.
+    let response = exchange(server.addr, &get("/hello")).await;
+    assert_eq!(status_of(&response), 200, "{response}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_max_in_flight_a_request_gets_503_with_a_problem() {
+    let server = Server::start(ServerConfig {
+        max_in_flight: 1,
+        ..config()
+    })
+    .await;
+    let addr = server.addr;
+    let slow = tokio::spawn(async move { exchange(addr, &get("/slow")).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let response = exchange(server.addr, &get("/hello")).await;
+    assert_eq!(status_of(&response), 503, "{response}");
+    assert!(response.contains("application/problem+json"), "{response}");
+    assert!(response.contains(r#""status":503"#), "{response}");
+    // The kit's own endpoints are not counted.
+    let live = exchange(server.addr, &get("/q/health/live")).await;
+    assert_eq!(status_of(&live), 200, "{live}");
+
+    let slow = slow.await.unwrap();
+    assert_eq!(status_of(&slow), 200, "{slow}");
+    // Once the slow one is answered, there is room again.
+    let response = exchange(server.addr, &get("/hello")).await;
+    assert_eq!(status_of(&response), 200, "{response}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_drains_in_flight_requests_and_refuses_new_connections() {
+    let mut server = Server::start(config()).await;
+    let addr = server.addr;
+    // Keep-alive clients, so the drain also has to close connections that would stay open.
+    let keep_alive = b"GET /slow HTTP/1.1\r\nHost: test\r\n\r\n";
+    let slow: Vec<_> = (0..3)
+        .map(|_| tokio::spawn(async move { exchange(addr, keep_alive).await }))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let start = Instant::now();
+    server.shutdown();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let refused = TcpStream::connect(addr).await;
+    assert!(
+        refused.is_err(),
+        "a new connection was accepted during shutdown"
+    );
+
+    for task in slow {
+        let response = task.await.unwrap();
+        assert_eq!(status_of(&response), 200, "{response}");
+        assert!(response.ends_with("slow"), "{response}");
+    }
+    tokio::time::timeout(Duration::from_secs(3), &mut server.task)
+        .await
+        .expect("serve returned before the shutdown deadline")
+        .unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "draining took {:?}",
+        start.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_gives_up_at_the_deadline() {
+    let mut server = Server::start(ServerConfig {
+        shutdown_timeout: Duration::from_millis(100),
+        ..config()
+    })
+    .await;
+    let addr = server.addr;
+    let slow = tokio::spawn(async move { exchange(addr, &get("/slow")).await });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let start = Instant::now();
+    server.shutdown();
+    tokio::time::timeout(Duration::from_secs(2), &mut server.task)
+        .await
+        .expect("serve returned")
+        .unwrap();
+    assert!(
+        start.elapsed() < Duration::from_millis(250),
+        "serve waited past its deadline: {:?}",
+        start.elapsed()
+    );
+    // The connection task is not serve's to wait for any longer; the answer may still come.
+    let _ = slow.await;
+}
