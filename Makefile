@@ -5,7 +5,8 @@ RATE ?= 500
 
 # All tests: start and provision the databases natively (installing them if absent),
 # then every crate's unit and integration tests, the compose.yml consistency check, the
-# offline validation of the Kubernetes manifests and a bounded schemathesis run per service.
+# offline validation of the Kubernetes manifests, a bounded schemathesis run per service
+# and a few seconds of k6 against the native system (release build).
 test:
 	database/setup.sh all
 	cargo test --workspace
@@ -14,6 +15,7 @@ test:
 	python3 bench/compose_check.py
 	bench/k8s_check.sh
 	bench/fuzz.sh
+	bench/smoke.sh
 
 # The whole system natively: release build, databases, services on 8001-8004, ready.
 up:

@@ -98,7 +98,8 @@ fn fighter(
     })
 }
 
-/// Without `page` or `size` every fight in storage order; otherwise one page, newest first.
+/// Without `page` or `size` every fight in storage order, streamed; otherwise one page,
+/// newest first.
 pub async fn list(app: &Fights, query: Option<&str>) -> Result<Response, Error> {
     let page = int_param::<u64>(query, "page")?;
     let size = int_param::<u64>(query, "size")?;
@@ -108,13 +109,16 @@ pub async fn list(app: &Fights, query: Option<&str>) -> Result<Response, Error> 
         ))
         .into());
     }
-    let json = if page.is_none() && size.is_none() {
-        app.store.all_json().await?
-    } else {
-        app.store
-            .page_json(page.unwrap_or(0), size.unwrap_or(DEFAULT_SIZE))
-            .await?
-    };
+    if page.is_none() && size.is_none() {
+        let cursor = app.store.all().await?;
+        let (sender, resp) = response::stream(StatusCode::OK, response::JSON);
+        tokio::spawn(crate::store::stream_array(cursor, sender));
+        return Ok(resp);
+    }
+    let json = app
+        .store
+        .page_json(page.unwrap_or(0), size.unwrap_or(DEFAULT_SIZE))
+        .await?;
     Ok(response::bytes(StatusCode::OK, response::JSON, json))
 }
 

@@ -2,17 +2,19 @@
 //! locations (with fallbacks when they fail), the fight rule, and fights stored in MongoDB.
 //!
 //! The binary only parses config and calls [`run`]; tests call [`run`] on a loopback port.
+//! The fight rule, the model, routing and the stored document are public for the
+//! criterion benchmarks in `bench/`.
 
 mod circuit;
 mod config;
 mod connections;
 mod downstream;
 mod error;
-mod fight;
+pub mod fight;
 mod handlers;
-mod model;
-mod routes;
-mod store;
+pub mod model;
+pub mod routes;
+pub mod store;
 
 use std::{error::Error as StdError, sync::Arc, time::Duration};
 

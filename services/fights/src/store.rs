@@ -202,15 +202,13 @@ impl FightStore {
         Ok(found.map(Fight::from))
     }
 
-    /// Every fight in storage order, encoded as one JSON array.
-    pub async fn all_json(&self) -> Result<Vec<u8>, Error> {
-        let cursor = self
-            .fights
+    /// Every fight in storage order, as a cursor to stream from.
+    pub async fn all(&self) -> Result<mongodb::Cursor<FightDoc>, Error> {
+        self.fights
             .find(doc! {})
             .batch_size(1_000)
             .await
-            .map_err(store_error)?;
-        encode_array(cursor).await
+            .map_err(store_error)
     }
 
     /// Page `page` of `size` fights, newest first, encoded as one JSON array.
@@ -300,19 +298,66 @@ fn store_error(err: mongodb::error::Error) -> Error {
     Error::Store(err.to_string())
 }
 
-/// Writes the JSON array of a cursor's fights into one buffer, document by document.
+/// Bytes gathered before a chunk of a streamed array is sent.
+const CHUNK: usize = 16 * 1024;
+
+/// Writes the JSON array of a cursor's fights into one buffer, for pages.
 async fn encode_array(mut cursor: mongodb::Cursor<FightDoc>) -> Result<Vec<u8>, Error> {
     let mut out = Vec::with_capacity(4 * 1024);
     out.push(b'[');
     while let Some(doc) = cursor.try_next().await.map_err(store_error)? {
-        if out.len() > 1 {
-            out.push(b',');
-        }
-        simd_json::to_writer(&mut out, &Fight::from(doc))
-            .map_err(|err| Error::Store(err.to_string()))?;
+        push_fight(&mut out, doc)?;
     }
     out.push(b']');
     Ok(out)
+}
+
+/// Sends the JSON array of a cursor's fights in chunks of about [`CHUNK`] bytes, so the
+/// whole collection is never in memory. A read error mid-way aborts the body and with it
+/// the connection: the client sees a broken answer, never a short but valid array.
+pub async fn stream_array(
+    mut cursor: mongodb::Cursor<FightDoc>,
+    mut sender: http_body_util::channel::Sender<bytes::Bytes, std::io::Error>,
+) {
+    let mut out = Vec::with_capacity(CHUNK + 1024);
+    out.push(b'[');
+    let mut first = true;
+    loop {
+        match cursor.try_next().await {
+            Ok(Some(doc)) => {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                if let Err(err) = simd_json::to_writer(&mut out, &Fight::from(doc)) {
+                    sender.abort(std::io::Error::other(err.to_string()));
+                    return;
+                }
+                if out.len() >= CHUNK {
+                    let chunk = std::mem::replace(&mut out, Vec::with_capacity(CHUNK + 1024));
+                    if sender.send_data(chunk.into()).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Ok(None) => break,
+            Err(err) => {
+                log::warn!("listing fights failed mid-stream: {err}");
+                sender.abort(std::io::Error::other(err.to_string()));
+                return;
+            }
+        }
+    }
+    out.push(b']');
+    let _ = sender.send_data(out.into()).await;
+}
+
+/// Appends one fight to a JSON array being written.
+fn push_fight(out: &mut Vec<u8>, doc: FightDoc) -> Result<(), Error> {
+    if out.len() > 1 {
+        out.push(b',');
+    }
+    simd_json::to_writer(out, &Fight::from(doc)).map_err(|err| Error::Store(err.to_string()))
 }
 
 /// The writer task: takes whatever is queued (up to `BATCH`), stores it with one

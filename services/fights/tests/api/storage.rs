@@ -83,7 +83,8 @@ async fn all_fights_are_listed() {
     let app = spawn(&fakes).await;
     let empty = app.client.get(&app.url("/api/fights")).await;
     assert_eq!((empty.status.as_u16(), empty.body.as_str()), (200, "[]"));
-    for n in 0..25 {
+    // Enough fights for the streamed array to span several chunks.
+    for n in 0..60 {
         let reply = app
             .client
             .post(
@@ -98,9 +99,14 @@ async fn all_fights_are_listed() {
 
     assert_eq!(all.status, 200);
     assert_eq!(all.header("content-type"), "application/json");
+    assert_eq!(
+        all.header("transfer-encoding"),
+        "chunked",
+        "streamed, not buffered"
+    );
     let fights = all.json();
     let fights = fights.as_array().unwrap();
-    assert_eq!(fights.len(), 25, "more than the default page size");
+    assert_eq!(fights.len(), 60, "more than the default page size");
     assert!(fights.iter().all(|f| f["loserName"] == "V"));
 }
 

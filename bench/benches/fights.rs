@@ -1,0 +1,74 @@
+//! Hot paths of fights that run per iteration: routing, decoding a POSTed fight,
+//! the fight rule, and encoding the stored fight as the JSON answer.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use fights::{
+    fight::{fight, winner, Roll},
+    model::{Fight, FightRequest, Fighter},
+    routes::resolve,
+};
+use http::Method;
+
+const REQUEST: &[u8] = br#"{"hero":{"name":"Ironweave","level":281705,"picture":"https://pictures.superheroes.example/heroes/ironweave.jpg","powers":"Metal thread manipulation, Textile constructs, Agility, Net casting"},"villain":{"name":"Wailing Widow","level":197716,"picture":"https://pictures.superheroes.example/villains/wailing-widow.jpg","powers":"Sonic scream, Flight, Death sense, Intangibility"},"location":{"name":"Tessaract Minor","description":"A small rocky planet whose crystalline crust bends light so strangely that visitors often see three suns instead of one.","picture":"https://pictures.superheroes.example/locations/tessaract-minor.jpg"}}"#;
+
+fn fighter(name: &str, level: i64) -> Fighter {
+    Fighter {
+        name: name.into(),
+        level,
+        picture: Some("https://p/x.jpg".into()),
+        powers: Some("Flight".into()),
+    }
+}
+
+fn routing(c: &mut Criterion) {
+    let mut group = c.benchmark_group("fights/route");
+    for (name, method, path) in [
+        ("randomfighters", Method::GET, "/api/fights/randomfighters"),
+        ("post", Method::POST, "/api/fights"),
+        ("by_id", Method::GET, "/api/fights/653bea9d188984908cd12429"),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| resolve(black_box(&method), black_box(path)).is_ok())
+        });
+    }
+    group.finish();
+}
+
+fn decode(c: &mut Criterion) {
+    c.bench_function("fights/decode_request", |b| {
+        b.iter(|| {
+            let mut body = REQUEST.to_vec();
+            black_box(kit::json::from_body::<FightRequest>(&mut body).is_ok())
+        })
+    });
+}
+
+fn rule(c: &mut Criterion) {
+    let (hero, villain) = (
+        fighter("Hero", 600_000_001),
+        fighter("Villain", 600_000_001),
+    );
+    c.bench_function("fights/rule", |b| {
+        b.iter(|| black_box(winner(&hero, &villain, Roll::random())))
+    });
+}
+
+fn encode(c: &mut Criterion) {
+    let mut body = REQUEST.to_vec();
+    let request: FightRequest = kit::json::from_body(&mut body).unwrap_or_default();
+    let stored: Fight = fight(
+        fighter("Hero", 10),
+        fighter("Villain", 9),
+        request.location,
+        Roll::random(),
+    )
+    .into();
+    c.bench_function("fights/encode_fight", |b| {
+        b.iter(|| black_box(kit::json::to_bytes(&stored, 768)))
+    });
+}
+
+criterion_group!(benches, routing, decode, rule, encode);
+criterion_main!(benches);
