@@ -42,9 +42,10 @@ load: k6
 sweep: k6
 	bench/load.py sweep
 
-# criterion benchmarks of the hot paths (plain `cargo bench` underneath).
+# criterion benchmarks of the hot paths (plain `cargo bench` underneath); BENCH_ARGS are
+# passed to criterion, e.g. BENCH_ARGS="--measurement-time 2".
 bench:
-	cargo bench -p bench
+	cargo bench -p bench -- $(BENCH_ARGS)
 
 # SVG flamegraphs of fights and heroes under k6 load, into flamegraphs/ (needs `make up`).
 flamegraphs: k6
