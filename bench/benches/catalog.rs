@@ -2,9 +2,10 @@
 
 use std::hint::black_box;
 
-use catalog::{routes::route, RandomIds, HEROES};
+use catalog::{routes::route, HEROES};
 use criterion::{criterion_group, criterion_main, Criterion};
 use http::Method;
+use kit::RandomIds;
 
 fn routing(c: &mut Criterion) {
     let mut group = c.benchmark_group("catalog/route");

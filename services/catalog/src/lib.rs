@@ -14,13 +14,12 @@ use std::{error::Error as StdError, sync::Arc};
 
 use http::Request;
 use hyper::body::Incoming;
-use kit::{metrics::write_sample, process::Shutdown, App, Check, Routed};
+use kit::{metrics::write_sample, process::Shutdown, App, Check, RandomIds, Routed};
 use tokio::net::TcpListener;
 
 pub use config::Config;
 pub use error::Error;
 pub use kind::{Kind, HEROES, VILLAINS};
-pub use random_ids::RandomIds;
 use store::Store;
 
 /// A running catalogue service.

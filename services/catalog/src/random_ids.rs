@@ -1,110 +1,33 @@
-//! The cached set of a table's ids that random picks draw from, and the task that keeps
-//! it coherent with writes made by other replicas.
+//! The task that keeps the cached id set of a table ([`kit::RandomIds`]) coherent with
+//! writes made by other replicas.
 //!
 //! A random pick is then one primary-key lookup: no `ORDER BY random()`, no `OFFSET`,
 //! no count per request. Own writes update the set at once; other writers reach it
 //! through the table's trigger, which sends `+id`, `-id` or `*` (truncate) on a
 //! `LISTEN` channel, typically within milliseconds.
 
-use std::{
-    collections::HashMap,
-    sync::{PoisonError, RwLock},
-    time::Duration,
-};
+use std::time::Duration;
 
 use futures_util::{stream, StreamExt};
+use kit::RandomIds;
 use tokio::sync::mpsc;
 use tokio_postgres::{AsyncMessage, NoTls};
 
-/// Ids with O(1) uniform pick, insert and remove.
-#[derive(Default)]
-pub struct RandomIds {
-    inner: RwLock<Slots>,
-}
-
-#[derive(Default)]
-struct Slots {
-    ids: Vec<i64>,
-    index: HashMap<i64, usize>,
-}
-
-impl Slots {
-    fn insert(&mut self, id: i64) {
-        if let std::collections::hash_map::Entry::Vacant(slot) = self.index.entry(id) {
-            slot.insert(self.ids.len());
-            self.ids.push(id);
-        }
-    }
-
-    fn remove(&mut self, id: i64) {
-        if let Some(at) = self.index.remove(&id) {
-            self.ids.swap_remove(at);
-            if let Some(&moved) = self.ids.get(at) {
-                self.index.insert(moved, at);
+/// Applies one trigger notification to `ids`: `+id`, `-id` or `*` for "table emptied".
+pub fn apply(ids: &RandomIds, payload: &str) {
+    match payload.split_at_checked(1) {
+        Some(("+", id)) => {
+            if let Ok(id) = id.parse() {
+                ids.insert(id);
             }
         }
-    }
-}
-
-impl RandomIds {
-    /// A uniformly drawn id, or `None` when the set is empty.
-    pub fn pick(&self) -> Option<i64> {
-        let slots = self.inner.read().unwrap_or_else(PoisonError::into_inner);
-        if slots.ids.is_empty() {
-            return None;
-        }
-        Some(slots.ids[fastrand::usize(..slots.ids.len())])
-    }
-
-    pub fn insert(&self, id: i64) {
-        self.write().insert(id);
-    }
-
-    pub fn remove(&self, id: i64) {
-        self.write().remove(id);
-    }
-
-    /// Replaces the whole set, after a full reload.
-    pub fn replace(&self, ids: impl IntoIterator<Item = i64>) {
-        let mut slots = Slots::default();
-        for id in ids {
-            slots.insert(id);
-        }
-        *self.write() = slots;
-    }
-
-    pub fn len(&self) -> usize {
-        self.inner
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .ids
-            .len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Applies one trigger notification: `+id`, `-id` or `*` for "table emptied".
-    pub fn apply(&self, payload: &str) {
-        match payload.split_at_checked(1) {
-            Some(("+", id)) => {
-                if let Ok(id) = id.parse() {
-                    self.insert(id);
-                }
+        Some(("-", id)) => {
+            if let Ok(id) = id.parse() {
+                ids.remove(id);
             }
-            Some(("-", id)) => {
-                if let Ok(id) = id.parse() {
-                    self.remove(id);
-                }
-            }
-            Some(("*", _)) => self.replace([]),
-            _ => log::warn!("ignoring malformed id notification '{payload}'"),
         }
-    }
-
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Slots> {
-        self.inner.write().unwrap_or_else(PoisonError::into_inner)
+        Some(("*", _)) => ids.replace([]),
+        _ => log::warn!("ignoring malformed id notification '{payload}'"),
     }
 }
 
@@ -158,7 +81,7 @@ async fn listen(
     ids.replace(rows.iter().filter_map(|row| row.try_get::<_, i64>(0).ok()));
     log::info!("{channel}: {} ids loaded, following changes", ids.len());
     while let Some(payload) = rx.recv().await {
-        ids.apply(&payload);
+        apply(ids, &payload);
     }
     match driver.await {
         Ok(result) => result,
@@ -170,50 +93,16 @@ async fn listen(
 mod tests {
     use super::*;
 
-    fn sorted(ids: &RandomIds) -> Vec<i64> {
-        let mut v = ids.inner.read().map(|s| s.ids.clone()).unwrap_or_default();
-        v.sort_unstable();
-        v
-    }
-
-    #[test]
-    fn insert_remove_and_replace() {
-        let ids = RandomIds::default();
-        assert_eq!(ids.pick(), None);
-        ids.replace([1, 51, 101]);
-        ids.insert(51);
-        ids.remove(1);
-        ids.remove(999);
-        assert_eq!(sorted(&ids), vec![51, 101]);
-        let index_ok = ids
-            .inner
-            .read()
-            .map(|s| s.ids.iter().enumerate().all(|(i, id)| s.index[id] == i))
-            .unwrap_or(false);
-        assert!(index_ok);
-    }
-
-    #[test]
-    fn picks_every_id() {
-        let ids = RandomIds::default();
-        ids.replace([1, 2, 3]);
-        let mut seen = std::collections::HashSet::new();
-        for _ in 0..200 {
-            seen.extend(ids.pick());
-        }
-        assert_eq!(seen.len(), 3);
-    }
-
     #[test]
     fn applies_notifications() {
         let ids = RandomIds::default();
-        ids.apply("+5");
-        ids.apply("+7");
-        ids.apply("-5");
-        ids.apply("garbage");
-        ids.apply("+x");
-        assert_eq!(sorted(&ids), vec![7]);
-        ids.apply("*");
+        apply(&ids, "+5");
+        apply(&ids, "+7");
+        apply(&ids, "-5");
+        apply(&ids, "garbage");
+        apply(&ids, "+x");
+        assert_eq!(ids.with_ids(<[i64]>::to_vec), vec![7]);
+        apply(&ids, "*");
         assert!(ids.is_empty());
     }
 }

@@ -11,11 +11,13 @@ pub mod metrics;
 pub mod problem;
 pub mod process;
 pub mod query;
+pub mod random_ids;
 pub mod response;
 pub mod serve;
 pub mod shutdown;
 
 pub use problem::{Problem, Violation};
+pub use random_ids::RandomIds;
 pub use response::Response;
 pub use serve::{App, Check, Routed, ServerConfig};
 

@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 
 pub use config::Config;
 
-use random_ids::RandomIds;
+use random_ids::LocationIds;
 
 /// How long start-up waits for the database before serving anyway, not ready.
 const STARTUP_DB_TIMEOUT: Duration = Duration::from_secs(3);
@@ -30,7 +30,7 @@ const POOL_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// What every request shares.
 struct State {
     pool: Pool,
-    ids: Arc<RandomIds>,
+    ids: Arc<LocationIds>,
     pool_max: usize,
     max_body_bytes: usize,
 }
@@ -126,7 +126,7 @@ pub async fn run(
     shutdown: Shutdown,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let pool = store::pool(&config.database_url, config.pool_max)?;
-    let ids = Arc::new(RandomIds::default());
+    let ids = Arc::new(LocationIds::default());
     let startup = async {
         // Opened together and held until all are open, so the pool keeps them all.
         let mut warm = tokio::task::JoinSet::new();

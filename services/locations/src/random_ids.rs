@@ -12,14 +12,11 @@
 //! resynchronises before drawing again.
 
 use std::{
-    collections::HashMap,
-    sync::{
-        atomic::{AtomicU64, Ordering::Relaxed},
-        PoisonError, RwLock,
-    },
+    sync::atomic::{AtomicU64, Ordering::Relaxed},
     time::Duration,
 };
 
+use kit::RandomIds;
 use mysql_async::Pool;
 
 use crate::{error::Error, model::Location, store};
@@ -50,67 +47,23 @@ impl Fingerprint {
     }
 }
 
-/// The ids with an index of their positions, so insertion and removal are O(1) and a
-/// uniform draw is one random index.
+/// The ids of every row ([`kit::RandomIds`]) and how often they were reloaded, shared by
+/// all requests and the refresh task.
 #[derive(Debug, Default)]
-struct IdSet {
-    ids: Vec<i64>,
-    positions: HashMap<i64, usize>,
-}
-
-impl IdSet {
-    fn from_ids(ids: Vec<i64>) -> Self {
-        let positions = ids.iter().enumerate().map(|(at, &id)| (id, at)).collect();
-        Self { ids, positions }
-    }
-
-    fn insert(&mut self, id: i64) {
-        if !self.positions.contains_key(&id) {
-            self.positions.insert(id, self.ids.len());
-            self.ids.push(id);
-        }
-    }
-
-    fn remove(&mut self, id: i64) {
-        if let Some(at) = self.positions.remove(&id) {
-            self.ids.swap_remove(at);
-            if let Some(&moved) = self.ids.get(at) {
-                self.positions.insert(moved, at);
-            }
-        }
-    }
-}
-
-/// The ids of every row, shared by all requests and the refresh task.
-#[derive(Debug, Default)]
-pub struct RandomIds {
-    set: RwLock<IdSet>,
+pub struct LocationIds {
+    set: RandomIds,
     reloads: AtomicU64,
 }
 
-impl RandomIds {
-    fn read<T>(&self, f: impl FnOnce(&IdSet) -> T) -> T {
-        f(&self.set.read().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    fn write<T>(&self, f: impl FnOnce(&mut IdSet) -> T) -> T {
-        f(&mut self.set.write().unwrap_or_else(PoisonError::into_inner))
-    }
-
+impl LocationIds {
     /// A uniformly drawn id, or none when the set is empty.
     fn draw(&self) -> Option<i64> {
-        self.read(|set| {
-            if set.ids.is_empty() {
-                None
-            } else {
-                set.ids.get(fastrand::usize(..set.ids.len())).copied()
-            }
-        })
+        self.set.pick()
     }
 
     /// Number of ids held, for metrics.
     pub fn len(&self) -> usize {
-        self.read(|set| set.ids.len())
+        self.set.len()
     }
 
     /// Full reloads so far, for metrics: steadily rising while nothing is written means
@@ -121,22 +74,21 @@ impl RandomIds {
 
     /// Records a row this instance created.
     pub fn insert(&self, id: i64) {
-        self.write(|set| set.insert(id));
+        self.set.insert(id);
     }
 
     /// Records a row this instance deleted (or found gone).
     pub fn remove(&self, id: i64) {
-        self.write(|set| set.remove(id));
+        self.set.remove(id);
     }
 
     /// Replaces the whole set, after a reload or a replacement of the table.
     pub fn replace(&self, ids: Vec<i64>) {
-        let set = IdSet::from_ids(ids);
-        self.write(|current| *current = set);
+        self.set.replace(ids);
     }
 
     fn fingerprint(&self) -> Fingerprint {
-        self.read(|set| Fingerprint::of(&set.ids))
+        self.set.with_ids(Fingerprint::of)
     }
 
     /// Loads every id from the database.
@@ -205,50 +157,9 @@ impl RandomIds {
 mod tests {
     use super::*;
 
-    fn consistent(ids: &RandomIds) -> bool {
-        ids.read(|set| {
-            set.ids.len() == set.positions.len()
-                && set
-                    .ids
-                    .iter()
-                    .enumerate()
-                    .all(|(at, id)| set.positions.get(id) == Some(&at))
-        })
-    }
-
-    #[test]
-    fn insert_and_remove_keep_the_index() {
-        let ids = RandomIds::default();
-        ids.replace(vec![1, 2, 3, 4]);
-        ids.remove(2);
-        ids.remove(9);
-        ids.insert(5);
-        ids.insert(5);
-        ids.remove(5);
-        ids.remove(1);
-        assert!(consistent(&ids));
-        let mut left = ids.read(|set| set.ids.clone());
-        left.sort_unstable();
-        assert_eq!(left, [3, 4]);
-    }
-
-    #[test]
-    fn draws_cover_every_id_and_empty_draws_nothing() {
-        let ids = RandomIds::default();
-        assert_eq!(ids.draw(), None);
-        ids.replace(vec![10, 20, 30]);
-        let mut seen = [false; 3];
-        for _ in 0..1000 {
-            if let Some(id) = ids.draw() {
-                seen[usize::try_from(id / 10 - 1).unwrap_or(0)] = true;
-            }
-        }
-        assert_eq!(seen, [true; 3]);
-    }
-
     #[test]
     fn fingerprint_tracks_the_set() {
-        let ids = RandomIds::default();
+        let ids = LocationIds::default();
         assert_eq!(ids.fingerprint(), Fingerprint::default());
         ids.replace(vec![1, 4]);
         let before = ids.fingerprint();
