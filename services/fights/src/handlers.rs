@@ -102,6 +102,13 @@ fn fighter(
 /// newest first.
 pub async fn list(app: &Fights, query: Option<&str>) -> Result<Response, Error> {
     let page = int_param::<u64>(query, "page")?;
+    if let Some(page) = page.filter(|&page| i64::try_from(page).is_err()) {
+        return Err(Problem::bad_request(format!(
+            "Query parameter 'page' must be between 0 and {}, got {page}",
+            i64::MAX
+        ))
+        .into());
+    }
     let size = int_param::<u64>(query, "size")?;
     if let Some(size) = size.filter(|size| !(1..=MAX_SIZE).contains(size)) {
         return Err(Problem::bad_request(format!(

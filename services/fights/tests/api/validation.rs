@@ -123,13 +123,12 @@ async fn oversized_bodies_are_413() {
 }
 
 #[tokio::test]
-async fn pages_beyond_any_storage_are_empty() {
+async fn pages_beyond_any_storage_are_empty_and_beyond_int64_are_400() {
     let fakes = Fakes::start().await;
     let app = spawn(&fakes).await;
     for query in [
         "page=9223372036854775807",
-        "page=9223372036854775808&size=100",
-        "page=18446744073709551615",
+        "page=9223372036854775807&size=100",
     ] {
         let reply = app
             .client
@@ -141,4 +140,13 @@ async fn pages_beyond_any_storage_are_empty() {
             "{query}"
         );
     }
+    let reply = app
+        .client
+        .get(&app.url("/api/fights?page=9223372036854775808"))
+        .await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        reply.json()["detail"],
+        "Query parameter 'page' must be between 0 and 9223372036854775807, got 9223372036854775808"
+    );
 }
