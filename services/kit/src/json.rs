@@ -1,5 +1,6 @@
 //! JSON in and out with simd-json: parsing request bodies in place, encoding into one
-//! pre-sized buffer.
+//! pre-sized buffer. Integers beyond 64 bits parse as floats (`big-int-as-float`): JSON
+//! allows them, and in a field the model ignores they must not make the body invalid.
 
 use bytes::Bytes;
 use serde::{de::DeserializeOwned, Serialize};
@@ -63,6 +64,18 @@ mod tests {
             let err = from_body::<Input>(&mut body.to_vec()).err();
             assert_eq!(err.map(|p| p.status.as_u16()), Some(400), "{body:?}");
         }
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_in_ignored_fields_are_accepted() {
+        #[derive(Debug, Deserialize)]
+        struct Level {
+            level: i64,
+        }
+        let mut body = br#"{"level":3,"extra":77433114068117805435191296}"#.to_vec();
+        assert_eq!(from_body::<Level>(&mut body).map(|l| l.level), Ok(3));
+        let mut body = br#"{"level":77433114068117805435191296}"#.to_vec();
+        assert!(from_body::<Level>(&mut body).is_err());
     }
 
     #[test]
