@@ -16,3 +16,14 @@ pub use spawn::{spawn, Spawned};
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}_{:016x}", fastrand::u64(..))
 }
+
+/// `text` with every byte but ASCII letters and digits percent-encoded, for paths and
+/// query values that must reach the service exactly as written.
+pub fn url_encode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// `text` as a JSON string literal.
+pub fn json_string(text: &str) -> String {
+    simd_json::to_string(text).expect("a string always encodes")
+}

@@ -4,36 +4,9 @@
 
 use catalog::HEROES;
 use simd_json::prelude::*;
+use test_support::{json_string, url_encode as encode};
 
 use crate::{heroes, spawn_on, TestApp};
-
-/// Every byte but ASCII letters and digits as `%XX`.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-/// `text` as a JSON string literal.
-fn json_string(text: &str) -> String {
-    let mut out = String::from('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
 
 async fn create_named(app: &TestApp, name: &str) {
     let body = format!(r#"{{"name":{},"level":5}}"#, json_string(name));

@@ -3,35 +3,9 @@
 //! shows the database password.
 
 use test_support::Reply;
+use test_support::{json_string, url_encode as encode};
 
 use crate::{spawn_on, TestApp};
-
-/// Every byte but ASCII letters and digits as `%XX`.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-/// `text` as a JSON string literal.
-fn json_string(text: &str) -> String {
-    let mut out = String::from('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
 
 fn assert_4xx(reply: &Reply, what: &str) {
     assert!(
