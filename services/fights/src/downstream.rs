@@ -509,36 +509,43 @@ pub fn render_metrics(services: &[&Downstream], out: &mut String) {
             );
         }
     }
-    out.push_str("# HELP fights_downstream_fallbacks_total Fallback values served instead of a downstream answer.\n");
-    out.push_str("# TYPE fights_downstream_fallbacks_total counter\n");
-    for d in services {
-        let _ = writeln!(
-            out,
-            "fights_downstream_fallbacks_total{{downstream=\"{}\"}} {}",
-            d.name,
-            d.fallbacks.load(Relaxed)
-        );
-    }
-    out.push_str(
-        "# HELP fights_circuit_state Circuit breaker state: 0 closed, 1 open, 2 half-open.\n",
+    per_downstream(
+        out,
+        services,
+        "fights_downstream_fallbacks_total",
+        "counter",
+        "Fallback values served instead of a downstream answer.",
+        |d| d.fallbacks.load(Relaxed),
     );
-    out.push_str("# TYPE fights_circuit_state gauge\n");
+    per_downstream(
+        out,
+        services,
+        "fights_circuit_state",
+        "gauge",
+        "Circuit breaker state: 0 closed, 1 open, 2 half-open.",
+        |d| d.state() as u64,
+    );
+    per_downstream(
+        out,
+        services,
+        "fights_circuit_transitions_total",
+        "counter",
+        "Circuit breaker state changes.",
+        |d| d.transitions.load(Relaxed),
+    );
+}
+
+/// One metric family with a sample per downstream.
+fn per_downstream(
+    out: &mut String,
+    services: &[&Downstream],
+    name: &str,
+    kind: &str,
+    help: &str,
+    value: impl Fn(&Downstream) -> u64,
+) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
     for d in services {
-        let _ = writeln!(
-            out,
-            "fights_circuit_state{{downstream=\"{}\"}} {}",
-            d.name,
-            d.state() as u8
-        );
-    }
-    out.push_str("# HELP fights_circuit_transitions_total Circuit breaker state changes.\n");
-    out.push_str("# TYPE fights_circuit_transitions_total counter\n");
-    for d in services {
-        let _ = writeln!(
-            out,
-            "fights_circuit_transitions_total{{downstream=\"{}\"}} {}",
-            d.name,
-            d.transitions.load(Relaxed)
-        );
+        let _ = writeln!(out, "{name}{{downstream=\"{}\"}} {}", d.name, value(d));
     }
 }
