@@ -27,3 +27,20 @@ pub fn url_encode(text: &str) -> String {
 pub fn json_string(text: &str) -> String {
     simd_json::to_string(text).expect("a string always encodes")
 }
+
+/// Path ids every catalogue must answer with a 4xx (or 204 for DELETE of a valid but
+/// absent id): out of range, not decimal, NUL, invalid UTF-8, SQL fragments.
+pub const HOSTILE_IDS: &[&str] = &[
+    "99999999999999999999999999",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775808",
+    "-9223372036854775809",
+    "-1",
+    "0",
+    "1e3",
+    "0x10",
+    "1%00",
+    "%ff",
+    "1'",
+];

@@ -129,22 +129,11 @@ async fn nul_bytes_and_invalid_utf8_are_4xx() {
 #[tokio::test]
 async fn huge_and_malformed_ids_are_4xx() {
     let app = heroes().await;
-    for id in [
-        "99999999999999999999999999",
-        "9223372036854775807",
-        "9223372036854775808",
-        "-9223372036854775808",
-        "-9223372036854775809",
-        "-1",
-        "0",
-        "1e3",
-        "0x10",
-        "1%00",
-        "%ff",
-        "1;DROP%20TABLE%20hero",
-        "1'",
-        "%2e%2e",
-    ] {
+    for id in test_support::HOSTILE_IDS
+        .iter()
+        .copied()
+        .chain(["1;DROP%20TABLE%20hero", "%2e%2e"])
+    {
         let url = app.api(&format!("/{id}"));
         for reply in [
             app.http.get(&url).await,
