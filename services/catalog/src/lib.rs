@@ -30,6 +30,19 @@ pub struct Catalog {
     max_body: usize,
 }
 
+impl Catalog {
+    /// The catalogue of `config.kind`, its pool connecting on first use and its
+    /// random-pick set empty until [`run`] starts following the table.
+    pub fn new(config: &Config) -> Result<Self, String> {
+        Ok(Self {
+            kind: config.kind,
+            store: Store::new(config.kind, config.database.clone(), config.pool_max)?,
+            ids: Arc::new(RandomIds::default()),
+            max_body: config.server.max_body_bytes,
+        })
+    }
+}
+
 impl App for Catalog {
     const ROUTES: &'static [&'static str] = routes::LABELS;
 
@@ -108,27 +121,20 @@ pub async fn run(
     config: Config,
     shutdown: Shutdown,
 ) -> Result<(), Box<dyn StdError + Send + Sync>> {
+    let app = Arc::new(Catalog::new(&config)?);
     let kind = config.kind;
-    let store = Store::new(kind, config.database.clone(), config.pool_max)?;
-    if let Err(err) = store.execute_script(kind.notify_sql).await {
+    if let Err(err) = app.store.execute_script(kind.notify_sql).await {
         log::warn!("cannot install the {} notify trigger ({err:?}); other replicas' writes reach this one only on reload", kind.table);
     }
-    if let Err(err) = store.warm(config.pool_max).await {
+    if let Err(err) = app.store.warm(config.pool_max).await {
         log::warn!("cannot warm the connection pool: {err:?}");
     }
-    let ids = Arc::new(RandomIds::default());
     let follower = tokio::spawn(random_ids::follow(
         config.database,
         kind.table,
         kind.channel,
-        ids.clone(),
+        app.ids.clone(),
     ));
-    let app = Arc::new(Catalog {
-        kind,
-        store,
-        ids,
-        max_body: config.server.max_body_bytes,
-    });
     kit::serve::serve(listener, app.clone(), &config.server, shutdown).await;
     follower.abort();
     app.store.close();

@@ -18,10 +18,14 @@ use http::{HeaderValue, Method, Request, StatusCode};
 use hyper::{body::Incoming, server::conn::http1, service::service_fn};
 use hyper_util::{
     rt::{TokioIo, TokioTimer},
-    server::graceful::GracefulShutdown,
+    server::graceful::{GracefulConnection, GracefulShutdown},
 };
 use serde::Serialize;
-use tokio::{net::TcpListener, sync::Semaphore};
+use tokio::{
+    io::{AsyncRead, AsyncWrite},
+    net::TcpListener,
+    sync::Semaphore,
+};
 
 use crate::{config::ConfigError, config::Env, metrics::Metrics, response, Problem, Response};
 
@@ -131,11 +135,14 @@ pub trait App: Send + Sync + 'static {
     fn render_metrics(&self, out: &mut String);
 }
 
-struct Server<A> {
+/// One service's request handling, shared by all its connections: routing, the
+/// in-flight bound, metrics and the HTTP/1 settings.
+pub struct Server<A> {
     app: Arc<A>,
     metrics: Metrics,
     in_flight: AtomicUsize,
     max_in_flight: usize,
+    http: http1::Builder,
 }
 
 /// Decrements the in-flight count when a request is answered or dropped.
@@ -148,6 +155,40 @@ impl Drop for InFlight<'_> {
 }
 
 impl<A: App> Server<A> {
+    pub fn new(app: Arc<A>, config: &ServerConfig) -> Arc<Self> {
+        let mut http = http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(config.header_read_timeout)
+            .keep_alive(true)
+            .max_headers(64)
+            .max_buf_size(16 * 1024);
+        Arc::new(Self {
+            metrics: Metrics::new(app.name(), A::ROUTES),
+            app,
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: config.max_in_flight,
+            http,
+        })
+    }
+
+    /// Serves the HTTP/1 requests of one connection until the client closes it. Any
+    /// byte stream does: the serve loop passes TCP connections, the round-trip
+    /// benchmark an in-memory pipe.
+    pub fn connection<I>(
+        self: &Arc<Self>,
+        io: I,
+    ) -> impl GracefulConnection<Error = hyper::Error> + Send + 'static
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let server = self.clone();
+        let service = service_fn(move |req| {
+            let server = server.clone();
+            async move { Ok::<_, Infallible>(server.respond(req).await) }
+        });
+        self.http.serve_connection(TokioIo::new(io), service)
+    }
+
     async fn respond(&self, req: Request<Incoming>) -> Response {
         let start = Instant::now();
         let Routed { route, response } = self.route(req).await;
@@ -253,18 +294,7 @@ pub async fn serve<A: App>(
     config: &ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) {
-    let server = Arc::new(Server {
-        metrics: Metrics::new(app.name(), A::ROUTES),
-        app,
-        in_flight: AtomicUsize::new(0),
-        max_in_flight: config.max_in_flight,
-    });
-    let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(config.header_read_timeout)
-        .keep_alive(true)
-        .max_headers(64)
-        .max_buf_size(16 * 1024);
+    let server = Server::new(app, config);
     let graceful = GracefulShutdown::new();
     let connections = Arc::new(Semaphore::new(config.max_connections));
     tokio::pin!(shutdown);
@@ -289,12 +319,7 @@ pub async fn serve<A: App>(
         };
         // Responses are written in one piece; waiting for more to coalesce only adds latency.
         let _ = stream.set_nodelay(true);
-        let server = server.clone();
-        let service = service_fn(move |req| {
-            let server = server.clone();
-            async move { Ok::<_, Infallible>(server.respond(req).await) }
-        });
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let connection = graceful.watch(server.connection(stream));
         tokio::spawn(async move {
             if let Err(err) = connection.await {
                 log::debug!("connection ended with an error: {err}");
