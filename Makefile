@@ -1,5 +1,5 @@
 # The one entry point of the project. `make test` is what CI runs.
-.PHONY: test up down lint load sweep k6 bench flamegraphs chaos
+.PHONY: test up down lint load sweep floor k6 bench flamegraphs chaos
 
 RATE ?= 500
 
@@ -41,6 +41,13 @@ load: k6
 # The highest rate that still passes the k6 thresholds.
 sweep: k6
 	bench/load.py sweep
+
+# CPU per HTTP request of nginx (the reference, installed from Debian when absent), of
+# heroes' /q/health/live and of a random pick: the platform's floor under our numbers
+# (needs `make up`).
+floor: k6
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || (apt-get update && apt-get install -y nginx-light)
+	bench/load.py floor
 
 # criterion benchmarks of the hot paths (plain `cargo bench` underneath); BENCH_ARGS are
 # passed to criterion, e.g. BENCH_ARGS="--measurement-time 2".

@@ -4,6 +4,7 @@ memory every process spent on it read from /proc.
 
     bench/load.py run --rate 500        one run, one table (make load RATE=500)
     bench/load.py sweep                 highest rate that still passes (make sweep)
+    bench/load.py floor                 CPU per HTTP request, ours next to nginx (make floor)
 
 Expects the system started by `make up` (bench/system.sh); reads the services' pids from
 its state folder. Writes each run's table as JSON under k6/results/.
@@ -11,6 +12,8 @@ its state folder. Writes each run's table as JSON under k6/results/.
 import argparse
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -23,16 +26,35 @@ RESULTS = ROOT / "k6" / "results"
 SERVICES = ["heroes", "villains", "locations", "fights"]
 # Processes counted as "databases", by the name in /proc/<pid>/comm or cmdline.
 DATABASES = {"postgres": "postgres", "mariadbd": "mariadb", "nx-27017": "mongodb"}
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid):
-    """utime + stime of one process, or None when it is gone."""
+    """CPU time of one process, summed over its threads, or None when it is gone.
+
+    From /proc/<pid>/task/*/schedstat, which the scheduler keeps in nanoseconds; the
+    utime and stime of /proc/<pid>/stat are sampled at each 10 ms tick, too coarse for
+    a few seconds of a service that runs tens of microseconds at a time."""
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    total = 0
+    for task in tasks:
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+            continue
+    return total / 1e9
+
+
+def kernel_ticks(pid):
+    """(user, kernel) clock ticks of one process from /proc/<pid>/stat: sampled, so good
+    for the share of kernel time over a run, not for the total."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / TICKS
+        return (0, 0)
+    return (int(fields[11]), int(fields[12]))
 
 
 def peak_rss_mb(pid):
@@ -104,11 +126,15 @@ def run_k6(rate, hold, ramp, host, quiet=False):
 def measure(rate, hold=20, ramp=5, host="http://127.0.0.1:8004", quiet=False):
     pids = service_pids()
     svc_before = {n: cpu_seconds(p) for n, p in pids.items()}
+    ticks_before = [kernel_ticks(p) for p in pids.values()]
     db_before = database_cpu()
     started = time.time()
     summary, k6_cpu, code = run_k6(rate, hold, ramp, host, quiet)
     elapsed = time.time() - started
     svc_cpu = {n: (cpu_seconds(p) or 0.0) - svc_before[n] for n, p in pids.items()}
+    ticks = [kernel_ticks(p) for p in pids.values()]
+    user = sum(t[0] for t in ticks) - sum(t[0] for t in ticks_before)
+    kernel = sum(t[1] for t in ticks) - sum(t[1] for t in ticks_before)
     db_cpu = database_delta(db_before, database_cpu())
     m = summary["metrics"]
     dur = m["http_req_duration"]["values"]
@@ -132,6 +158,7 @@ def measure(rate, hold=20, ramp=5, host="http://127.0.0.1:8004", quiet=False):
         "thresholds_pass": thresholds_ok and code == 0,
         "cpu_s": {**svc_cpu, **db_cpu, "k6": k6_cpu},
         "service_cpu_ms_per_iteration": (1000 * sum(svc_cpu.values()) / iterations) if iterations else None,
+        "service_kernel_share": kernel / (user + kernel) if user + kernel else None,
         "peak_rss_mb": {n: peak_rss_mb(p) for n, p in pids.items()},
     }
 
@@ -149,6 +176,8 @@ def table(r):
     rows += [(f"CPU s {name}", f"{sec:.2f}") for name, sec in r["cpu_s"].items()]
     per_it = r["service_cpu_ms_per_iteration"]
     rows.append(("service CPU ms / iteration", f"{per_it:.3f}" if per_it is not None else "-"))
+    share = r.get("service_kernel_share")
+    rows.append(("  of it in the kernel", f"{100 * share:.0f} %" if share is not None else "-"))
     rows += [(f"peak RSS MB {n}", f"{mb:.1f}") for n, mb in r["peak_rss_mb"].items() if mb]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
@@ -159,6 +188,77 @@ def save(result, kind):
     path = RESULTS / f"{kind}-{result['rate']}-{result['date'].replace(':', '-')}.json"
     path.write_text(json.dumps(result, indent=2))
     return path
+
+# nginx as the reference for what one HTTP request costs on this machine: one process,
+# no logging, a fixed answer of the size of our /q/health/live.
+NGINX_CONF = """daemon off;
+master_process off;
+worker_processes 1;
+error_log {dir}/error.log;
+pid {dir}/nginx.pid;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {dir};
+  keepalive_requests 1000000;
+  tcp_nodelay on;
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{ default_type application/json; return 200 '{{"status":"UP"}}'; }}
+  }}
+}}
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def request_cost(pid, url, rate, seconds):
+    """Microseconds of CPU process `pid` spends per GET of `url` at `rate` per second."""
+    before = cpu_seconds(pid)
+    env = dict(os.environ, URL=url, RATE=str(rate), SECONDS=str(seconds))
+    code = subprocess.run(["k6", "run", "--quiet", str(ROOT / "k6" / "request.js")],
+                          env=env, cwd=ROOT, stdout=subprocess.DEVNULL).returncode
+    if code != 0:
+        sys.exit(f"load.py: k6 failed its thresholds against {url}")
+    return 1e6 * ((cpu_seconds(pid) or 0.0) - before) / (rate * seconds)
+
+
+def floor(rate, seconds, rounds):
+    """Per-request CPU of nginx, of a kit endpoint and of a catalogue random pick."""
+    pids = service_pids()
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        sys.exit("load.py: nginx is not installed (apt-get install nginx-light)")
+    with tempfile.TemporaryDirectory() as workdir:
+        port = free_port()
+        conf = Path(workdir) / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(dir=workdir, port=port))
+        proc = subprocess.Popen([nginx, "-c", str(conf)], stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(0.5)
+            targets = [
+                ("nginx, fixed 200", proc.pid, f"http://127.0.0.1:{port}/"),
+                ("heroes /q/health/live", pids["heroes"], "http://127.0.0.1:8001/q/health/live"),
+                ("heroes random_hero (+ PostgreSQL query)", pids["heroes"],
+                 "http://127.0.0.1:8001/api/heroes/random_hero"),
+            ]
+            costs = {name: [] for name, _, _ in targets}
+            for round_ in range(rounds):
+                for name, pid, url in targets:
+                    costs[name].append(request_cost(pid, url, rate, seconds))
+                print(f"floor: round {round_ + 1}/{rounds} done", flush=True)
+        finally:
+            proc.terminate()
+            proc.wait()
+    print(f"CPU per request at {rate} requests/s ({seconds} s, {rounds} rounds, median), "
+          f"of the serving process:")
+    width = max(len(name) for name in costs)
+    for name, values in costs.items():
+        print(f"{name:<{width}}  {sorted(values)[len(values) // 2]:.1f} us")
 
 
 def main():
@@ -172,7 +272,15 @@ def main():
     sweep.add_argument("--start", type=int, default=500)
     sweep.add_argument("--max", type=int, default=8000)
     sweep.add_argument("--hold", type=int, default=10)
+    cost = sub.add_parser("floor")
+    cost.add_argument("--rate", type=int, default=1500)
+    cost.add_argument("--seconds", type=int, default=10)
+    cost.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+
+    if args.cmd == "floor":
+        floor(args.rate, args.seconds, args.rounds)
+        return
 
     if args.cmd == "run":
         result = measure(args.rate, args.hold, args.ramp)
