@@ -183,6 +183,12 @@ def table(r):
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
 
+def sweep_line(r):
+    return (f"sweep: {r['rate']} it/s -> {'pass' if r['thresholds_pass'] else 'FAIL'} "
+            f"(p95 {r['p95_ms']:.2f} ms, errors {100 * r['error_rate']:.3f} %, dropped {r['dropped']}, "
+            f"service CPU {r['service_cpu_ms_per_iteration'] or 0:.3f} ms/it)")
+
+
 def save(result, kind):
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{kind}-{result['rate']}-{result['date'].replace(':', '-')}.json"
@@ -293,9 +299,7 @@ def main():
     while failed is None and rate <= args.max:
         result = measure(rate, args.hold, 5, quiet=True)
         ok = result["thresholds_pass"]
-        print(f"sweep: {rate} it/s -> {'pass' if ok else 'FAIL'} (p95 {result['p95_ms']:.2f} ms, "
-              f"dropped {result['dropped']}, service CPU {result['service_cpu_ms_per_iteration'] or 0:.3f} ms/it)",
-              flush=True)
+        print(sweep_line(result), flush=True)
         if ok:
             passed = result
             rate *= 2
@@ -305,7 +309,7 @@ def main():
         rate = (passed["rate"] + failed["rate"]) // 2
         result = measure(rate, args.hold, 5, quiet=True)
         ok = result["thresholds_pass"]
-        print(f"sweep: {rate} it/s -> {'pass' if ok else 'FAIL'} (p95 {result['p95_ms']:.2f} ms)", flush=True)
+        print(sweep_line(result), flush=True)
         if ok:
             passed = result
         else:
