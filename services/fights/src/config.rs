@@ -34,6 +34,9 @@ pub struct Config {
     pub insert_mode: InsertMode,
     /// Fights waiting for the writer task; past it a POST answers 503 at once.
     pub insert_queue: usize,
+    /// Bound on one MongoDB read or write as a request waits for it; past it the request
+    /// answers 503. The driver itself waits on a silent server indefinitely.
+    pub mongodb_timeout: Duration,
     pub heroes_url: String,
     pub villains_url: String,
     pub locations_url: String,
@@ -86,6 +89,7 @@ impl Config {
             mongodb_pool_max: env.bounded("MONGODB_POOL_MAX", 32, 1, 1_000)? as u32,
             insert_mode,
             insert_queue: env.bounded("FIGHTS_INSERT_QUEUE", 4_096, 1, 1 << 20)? as usize,
+            mongodb_timeout: env.millis("MONGODB_TIMEOUT_MS", 3_000, 600_000)?,
             heroes_url: http_url(env, "HEROES_URL", "http://heroes:8001")?,
             villains_url: http_url(env, "VILLAINS_URL", "http://villains:8002")?,
             locations_url: http_url(env, "LOCATIONS_URL", "http://locations:8003")?,
@@ -154,6 +158,10 @@ mod tests {
         );
         assert_eq!(config.map(|c| c.mongodb_database.as_str()), Ok("fights"));
         assert_eq!(config.map(|c| c.insert_mode), Ok(InsertMode::Batch));
+        assert_eq!(
+            config.map(|c| c.mongodb_timeout),
+            Ok(Duration::from_secs(3))
+        );
         assert_eq!(
             config.map(|c| c.downstream.timeout),
             Ok(Duration::from_secs(2))

@@ -119,6 +119,7 @@ pub struct FightStore {
     writer: Option<mpsc::Sender<Pending>>,
     pool: Arc<PoolUsage>,
     pool_max: u32,
+    timeout: Duration,
 }
 
 impl FightStore {
@@ -149,7 +150,11 @@ impl FightStore {
                 let (tx, rx) = mpsc::channel(config.insert_queue);
                 (
                     Some(tx),
-                    Some(tokio::spawn(write_batches(fights.clone(), rx))),
+                    Some(tokio::spawn(write_batches(
+                        fights.clone(),
+                        rx,
+                        config.mongodb_timeout,
+                    ))),
                 )
             }
         };
@@ -161,16 +166,18 @@ impl FightStore {
                 writer,
                 pool,
                 pool_max,
+                timeout: config.mongodb_timeout,
             },
             task,
         ))
     }
 
-    /// Stores `doc`; returns once MongoDB acknowledged it.
+    /// Stores `doc`; returns once MongoDB acknowledged it. A fight still queued when the
+    /// request gives up is not written: the writer skips requests no longer waiting.
     pub async fn insert(&self, doc: FightDoc) -> Result<Fight, Error> {
         let stored = match &self.writer {
             None => {
-                self.fights.insert_one(&doc).await.map_err(store_error)?;
+                self.bounded(self.fights.insert_one(&doc)).await?;
                 doc
             }
             Some(writer) => {
@@ -183,8 +190,9 @@ impl FightStore {
                             Error::Store("writer stopped".to_owned())
                         }
                     })?;
-                outcome
+                tokio::time::timeout(self.timeout, outcome)
                     .await
+                    .map_err(|_| Error::Store(timed_out(self.timeout)))?
                     .map_err(|_| Error::Store("writer stopped".to_owned()))?
                     .map_err(Error::Store)?
             }
@@ -195,20 +203,15 @@ impl FightStore {
     /// One fight, `None` when absent.
     pub async fn find(&self, id: ObjectId) -> Result<Option<Fight>, Error> {
         let found = self
-            .fights
-            .find_one(doc! { "_id": id })
-            .await
-            .map_err(store_error)?;
+            .bounded(self.fights.find_one(doc! { "_id": id }))
+            .await?;
         Ok(found.map(Fight::from))
     }
 
     /// Every fight in storage order, as a cursor to stream from.
     pub async fn all(&self) -> Result<mongodb::Cursor<FightDoc>, Error> {
-        self.fights
-            .find(doc! {})
-            .batch_size(1_000)
+        self.bounded(self.fights.find(doc! {}).batch_size(1_000))
             .await
-            .map_err(store_error)
     }
 
     /// Page `page` of `size` fights, newest first, encoded as one JSON array.
@@ -226,12 +229,22 @@ impl FightStore {
             .limit(i64::try_from(size).unwrap_or(i64::MAX))
             .build();
         let cursor = self
-            .fights
-            .find(doc! {})
-            .with_options(options)
+            .bounded(self.fights.find(doc! {}).with_options(options))
+            .await?;
+        tokio::time::timeout(self.timeout, encode_array(cursor))
             .await
-            .map_err(store_error)?;
-        encode_array(cursor).await
+            .map_err(|_| Error::Store(timed_out(self.timeout)))?
+    }
+
+    /// Waits for one MongoDB operation at most the configured timeout.
+    async fn bounded<T>(
+        &self,
+        operation: impl std::future::IntoFuture<Output = Result<T, mongodb::error::Error>>,
+    ) -> Result<T, Error> {
+        tokio::time::timeout(self.timeout, operation)
+            .await
+            .map_err(|_| Error::Store(timed_out(self.timeout)))?
+            .map_err(store_error)
     }
 
     /// Whether MongoDB answers a ping within two seconds.
@@ -298,6 +311,10 @@ fn store_error(err: mongodb::error::Error) -> Error {
     Error::Store(err.to_string())
 }
 
+fn timed_out(timeout: Duration) -> String {
+    format!("MongoDB did not answer within {} ms", timeout.as_millis())
+}
+
 /// Bytes gathered before a chunk of a streamed array is sent.
 const CHUNK: usize = 16 * 1024;
 
@@ -361,16 +378,27 @@ fn push_fight(out: &mut Vec<u8>, doc: FightDoc) -> Result<(), Error> {
 }
 
 /// The writer task: takes whatever is queued (up to `BATCH`), stores it with one
-/// `insert_many` and answers every waiting request. Ends when the store is dropped.
-async fn write_batches(fights: Collection<FightDoc>, mut queue: mpsc::Receiver<Pending>) {
+/// `insert_many` bounded by `timeout` and answers every waiting request. Fights whose
+/// request stopped waiting are left out. Ends when the store is dropped.
+async fn write_batches(
+    fights: Collection<FightDoc>,
+    mut queue: mpsc::Receiver<Pending>,
+    timeout: Duration,
+) {
     let mut batch = Vec::with_capacity(BATCH);
     while queue.recv_many(&mut batch, BATCH).await > 0 {
-        let outcome = fights.insert_many(batch.iter().map(|p| &p.doc)).await;
+        batch.retain(|pending| !pending.done.is_closed());
+        if batch.is_empty() {
+            continue;
+        }
+        let insert = fights.insert_many(batch.iter().map(|p| &p.doc));
+        let outcome = match tokio::time::timeout(timeout, insert).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(err)) => Err(err.to_string()),
+            Err(_) => Err(timed_out(timeout)),
+        };
         for pending in batch.drain(..) {
-            let answer = match &outcome {
-                Ok(_) => Ok(pending.doc),
-                Err(err) => Err(err.to_string()),
-            };
+            let answer = outcome.clone().map(|()| pending.doc);
             let _ = pending.done.send(answer);
         }
     }

@@ -1,9 +1,13 @@
 //! Downstream trouble yields fallbacks and never a 5xx; a failing downstream opens its
 //! circuit, which closes again after recovery; MongoDB trouble is a 503.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::support::{closed_url, metric, spawn, spawn_with, Downstreams, Fake, Fakes, Kind};
+use simd_json::prelude::*;
+
+use crate::support::{
+    closed_url, metric, spawn, spawn_with, Downstreams, Fake, Fakes, Kind, Relay,
+};
 
 const FALLBACK_HERO: &str = r#"{"name":"Fallback hero","level":1,"picture":"https://dummyimage.com/240x320/1e8fff/ffffff&text=Fallback+Hero","powers":"Fallback hero powers"}"#;
 const FALLBACK_VILLAIN: &str = r#"{"name":"Fallback villain","level":45,"picture":"https://dummyimage.com/240x320/b22222/ffffff&text=Fallback+Villain","powers":"Fallback villain powers"}"#;
@@ -247,4 +251,46 @@ async fn mongodb_down_is_503_and_not_ready() {
     assert_eq!(ready["checks"][0]["name"], "mongodb");
     assert_eq!(ready["checks"][0]["status"], "DOWN");
     assert_eq!(fighters.status, 200, "fighters do not need MongoDB");
+}
+
+#[tokio::test]
+async fn a_silent_mongodb_is_503_within_the_timeout() {
+    let fake = Fake::start(Kind::Heroes).await;
+    let relay = Relay::to_mongodb(&test_support::db::mongodb().0).await;
+    let downstreams = Downstreams {
+        heroes: fake.url.clone(),
+        villains: fake.url.clone(),
+        locations: fake.url.clone(),
+    };
+    let app = spawn_with(
+        &downstreams,
+        &[
+            ("MONGODB_URL", relay.url.as_str()),
+            ("MONGODB_TIMEOUT_MS", "500"),
+        ],
+    )
+    .await;
+    let stored = app
+        .client
+        .post(&app.url("/api/fights"), crate::storage::FIGHT)
+        .await;
+    assert_eq!(stored.status, 200, "{}", stored.body);
+    let id = stored.json()["id"].as_str().unwrap().to_owned();
+
+    relay.freeze();
+    let started = Instant::now();
+    let post = app
+        .client
+        .post(&app.url("/api/fights"), crate::storage::FIGHT)
+        .await;
+    let get = app.client.get(&app.url(&format!("/api/fights/{id}"))).await;
+    let page = app.client.get(&app.url("/api/fights?page=0")).await;
+    let waited = started.elapsed();
+
+    for reply in [&post, &get, &page] {
+        assert_eq!(reply.status, 503, "{}", reply.body);
+        assert_eq!(reply.header("content-type"), "application/problem+json");
+    }
+    // Three requests, each bounded by the 500 ms timeout (a page by two: query, then read).
+    assert!(waited < Duration::from_secs(3), "answered after {waited:?}");
 }

@@ -9,7 +9,7 @@
 use std::{
     convert::Infallible,
     sync::{
-        atomic::{AtomicU16, AtomicU32, AtomicU64, Ordering::SeqCst},
+        atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU64, Ordering::SeqCst},
         Arc,
     },
     time::Duration,
@@ -171,6 +171,82 @@ async fn answer(kind: Kind, faults: &Faults, path: &str) -> Response<Full<Bytes>
 }
 
 /// A URL where nothing listens: a downstream that is stopped.
+/// A TCP relay to a real server that can stop relaying: stands in for a MongoDB that took
+/// the connection and then went silent (hung, or cut off by the network), which the shared
+/// real server cannot be made to do without breaking every other test.
+pub struct Relay {
+    pub url: String,
+    frozen: Arc<AtomicBool>,
+    accept: JoinHandle<()>,
+}
+
+impl Relay {
+    /// Relays a port of its own to the host and port of `mongodb_url`.
+    pub async fn to_mongodb(mongodb_url: &str) -> Self {
+        let authority = mongodb_url
+            .trim_start_matches("mongodb://")
+            .split(['/', '?'])
+            .next()
+            .unwrap();
+        let upstream = authority.rsplit('@').next().unwrap().to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!(
+            "mongodb://{}/?directConnection=true",
+            listener.local_addr().unwrap()
+        );
+        let frozen = Arc::new(AtomicBool::new(false));
+        let flag = frozen.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
+                    continue;
+                };
+                let (client_read, client_write) = client.into_split();
+                let (server_read, server_write) = server.into_split();
+                tokio::spawn(relay(client_read, server_write, flag.clone()));
+                tokio::spawn(relay(server_read, client_write, flag.clone()));
+            }
+        });
+        Self {
+            url,
+            frozen,
+            accept,
+        }
+    }
+
+    /// From now on nothing more reaches either side; connections stay open.
+    pub fn freeze(&self) {
+        self.frozen.store(true, SeqCst);
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+async fn relay(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    frozen: Arc<AtomicBool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0; 64 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        while frozen.load(SeqCst) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
 pub async fn closed_url() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
