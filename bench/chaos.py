@@ -347,6 +347,9 @@ def main():
             driver.phase = phase
             started[phase] = time.monotonic()
             log(f"phase {phase}")
+            # Iterations of the previous phase finish before this fault, so that none
+            # of its failures is counted against the previous phase's recovery.
+            time.sleep(1)
             ends[phase] = fault(phase)
             time.sleep(args.settle)
         driver.phase = "after"
