@@ -190,11 +190,13 @@ impl FightStore {
                             Error::Store("writer stopped".to_owned())
                         }
                     })?;
-                tokio::time::timeout(self.timeout, outcome)
-                    .await
-                    .map_err(|_| Error::Store(timed_out(self.timeout)))?
-                    .map_err(|_| Error::Store("writer stopped".to_owned()))?
-                    .map_err(Error::Store)?
+                self.bounded(async {
+                    outcome
+                        .await
+                        .map_err(|_| Error::Store("writer stopped".to_owned()))?
+                        .map_err(Error::Store)
+                })
+                .await?
             }
         };
         Ok(stored.into())
@@ -228,23 +230,24 @@ impl FightStore {
             .skip(skip)
             .limit(i64::try_from(size).unwrap_or(i64::MAX))
             .build();
-        let cursor = self
-            .bounded(self.fights.find(doc! {}).with_options(options))
-            .await?;
-        tokio::time::timeout(self.timeout, encode_array(cursor))
-            .await
-            .map_err(|_| Error::Store(timed_out(self.timeout)))?
+        self.bounded(async {
+            encode_array(self.fights.find(doc! {}).with_options(options).await?).await
+        })
+        .await
     }
 
     /// Waits for one MongoDB operation at most the configured timeout.
-    async fn bounded<T>(
+    async fn bounded<T, E>(
         &self,
-        operation: impl std::future::IntoFuture<Output = Result<T, mongodb::error::Error>>,
-    ) -> Result<T, Error> {
-        tokio::time::timeout(self.timeout, operation)
-            .await
-            .map_err(|_| Error::Store(timed_out(self.timeout)))?
-            .map_err(store_error)
+        operation: impl std::future::IntoFuture<Output = Result<T, E>>,
+    ) -> Result<T, Error>
+    where
+        Error: From<E>,
+    {
+        match tokio::time::timeout(self.timeout, operation).await {
+            Ok(outcome) => Ok(outcome?),
+            Err(_) => Err(Error::Store(timed_out(self.timeout))),
+        }
     }
 
     /// Whether MongoDB answers a ping within two seconds.
@@ -307,8 +310,10 @@ impl FightStore {
     }
 }
 
-fn store_error(err: mongodb::error::Error) -> Error {
-    Error::Store(err.to_string())
+impl From<mongodb::error::Error> for Error {
+    fn from(err: mongodb::error::Error) -> Self {
+        Error::Store(err.to_string())
+    }
 }
 
 fn timed_out(timeout: Duration) -> String {
@@ -322,7 +327,7 @@ const CHUNK: usize = 16 * 1024;
 async fn encode_array(mut cursor: mongodb::Cursor<FightDoc>) -> Result<Vec<u8>, Error> {
     let mut out = Vec::with_capacity(4 * 1024);
     out.push(b'[');
-    while let Some(doc) = cursor.try_next().await.map_err(store_error)? {
+    while let Some(doc) = cursor.try_next().await? {
         push_fight(&mut out, doc)?;
     }
     out.push(b']');

@@ -9,15 +9,17 @@ use crate::{
     random_ids::Fingerprint,
 };
 
+/// A database answer this service cannot read, reported as a database failure.
+fn unexpected(message: String) -> Error {
+    Error::Database(mysql_async::Error::Other(message.into()))
+}
+
 /// The columns of a `Location`, in the order `to_location` reads them.
 type Row = (i64, String, Option<String>, Option<String>, String);
 
 fn to_location((id, name, description, picture, kind): Row) -> Result<Location, Error> {
-    let kind = LocationType::parse(&kind).ok_or_else(|| {
-        Error::Database(mysql_async::Error::Other(
-            format!("location {id} has an unknown type '{kind}'").into(),
-        ))
-    })?;
+    let kind = LocationType::parse(&kind)
+        .ok_or_else(|| unexpected(format!("location {id} has an unknown type '{kind}'")))?;
     Ok(Location {
         id,
         name,
@@ -102,7 +104,7 @@ async fn insert_on(conn: &mut impl Queryable, location: &NewLocation) -> Result<
     let id: Option<i64> = conn
         .exec_first(INSERT, (name, description, picture, kind.as_str()))
         .await?;
-    id.ok_or_else(|| Error::Database(mysql_async::Error::Other("INSERT returned no id".into())))
+    id.ok_or_else(|| unexpected("INSERT returned no id".to_owned()))
 }
 
 const UPDATE: &str =
@@ -173,11 +175,9 @@ pub async fn fingerprint(pool: &Pool) -> Result<Fingerprint, Error> {
     let mut conn = pool.get_conn().await?;
     let row: Option<(u64, i64, u64, String)> = conn.exec_first(FINGERPRINT, ()).await?;
     let (count, max, xor, sum) = row.unwrap_or((0, 0, 0, "0".to_owned()));
-    let sum = sum.parse().map_err(|_| {
-        Error::Database(mysql_async::Error::Other(
-            format!("SUM(id) is not a number: {sum}").into(),
-        ))
-    })?;
+    let sum = sum
+        .parse()
+        .map_err(|_| unexpected(format!("SUM(id) is not a number: {sum}")))?;
     Ok(Fingerprint {
         count,
         max,

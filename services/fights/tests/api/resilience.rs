@@ -291,6 +291,6 @@ async fn a_silent_mongodb_is_503_within_the_timeout() {
         assert_eq!(reply.status, 503, "{}", reply.body);
         assert_eq!(reply.header("content-type"), "application/problem+json");
     }
-    // Three requests, each bounded by the 500 ms timeout (a page by two: query, then read).
+    // Three requests, each bounded by the 500 ms timeout.
     assert!(waited < Duration::from_secs(3), "answered after {waited:?}");
 }
