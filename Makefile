@@ -12,17 +12,17 @@ test:
 	cargo test --workspace
 	command -v docker-compose >/dev/null || (apt-get update && apt-get install -y docker-compose)
 	python3 -c 'import yaml' 2>/dev/null || apt-get install -y python3-yaml
-	python3 bench/compose_check.py
-	bench/k8s_check.sh
-	bench/fuzz.sh
-	bench/smoke.sh
+	python3 deploy/system/compose_check.py
+	deploy/system/k8s_check.sh
+	deploy/system/fuzz.sh
+	deploy/system/smoke.sh
 
 # The whole system natively: release build, databases, services on 8001-8004, ready.
 up:
-	bench/system.sh up
+	deploy/system/system.sh up
 
 down:
-	bench/system.sh down
+	deploy/system/system.sh down
 
 # Formatting and lints, as checked before every commit.
 lint:
@@ -61,4 +61,4 @@ flamegraphs: k6
 # Fault scenarios under load (needs `make up`): kill heroes, restart PostgreSQL, stop
 # MongoDB, restart fights; reports recovery and verifies no answered fight was lost.
 chaos:
-	bench/chaos.py
+	deploy/system/chaos.py

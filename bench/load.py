@@ -6,7 +6,7 @@ memory every process spent on it read from /proc.
     bench/load.py sweep                 highest rate that still passes (make sweep)
     bench/load.py floor                 CPU per HTTP request, ours next to nginx (make floor)
 
-Expects the system started by `make up` (bench/system.sh); reads the services' pids from
+Expects the system started by `make up` (deploy/system/system.sh); reads the services' pids from
 its state folder. Writes each run's table as JSON under k6/results/.
 """
 import argparse

@@ -2,9 +2,9 @@
 # The whole system natively (no Docker): release binaries on their default ports against
 # the native databases of database/setup.sh.
 #
-#   bench/system.sh up      build, start the databases and the four services, wait until ready
-#   bench/system.sh down    stop the services
-#   bench/system.sh status  show what runs
+#   deploy/system/system.sh up      build, start the databases and the four services, wait until ready
+#   deploy/system/system.sh down    stop the services
+#   deploy/system/system.sh status  show what runs
 #
 # Every URL and port can be overridden from the environment: HEROES_DATABASE_URL,
 # VILLAINS_DATABASE_URL, LOCATIONS_DATABASE_URL, MONGODB_URL, HEROES_PORT (8001),
@@ -13,7 +13,7 @@
 # (/tmp/superheroes).
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 STATE=${SUPERHEROES_STATE:-/tmp/superheroes}
 RUN=$STATE/run
 BIN=$ROOT/target/release

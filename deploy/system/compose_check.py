@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Static checks of compose.yml, the Dockerfile and .dockerignore against the repository.
 
-    python3 bench/compose_check.py [path/to/compose.yml]
+    python3 deploy/system/compose_check.py [path/to/compose.yml]
 
 Needs python3 and PyYAML (Debian: python3-yaml). When `docker-compose` (or `docker compose`)
 is on PATH, `config -q` validates the file as well; no Docker engine is needed.
@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - environment problem, not a check failu
     print("compose_check: PyYAML is missing (apt-get install python3-yaml, or pip install pyyaml)")
     sys.exit(2)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else ROOT / "compose.yml"
 
 # The Rust services, their default ports and their databases (see README / API.md).

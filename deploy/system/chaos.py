@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fault scenarios against the native system of `make up` (bench/system.sh up).
+"""Fault scenarios against the native system of `make up` (deploy/system/system.sh up).
 
 While a built-in driver runs fight iterations at a steady rate against fights (as
 k6/randomFight.js does: GET randomfighters, GET randomlocation, POST the fight), it
@@ -15,7 +15,7 @@ For each phase it prints status counts per request, fallbacks served (names cont
 fallback iteration. At the end it checks that every fight answered 200 is stored in
 MongoDB (by id) and exits non-zero if any is missing.
 
-  bench/chaos.py [--rate 300] [--settle 10] [--phases heroes-kill9,pg-restart,...]
+  deploy/system/chaos.py [--rate 300] [--settle 10] [--phases heroes-kill9,pg-restart,...]
 
 Needs root (fault injection), the system running (`make up`) and pymongo.
 """
@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STATE = os.environ.get("SUPERHEROES_STATE", "/tmp/superheroes")
 RUN = os.path.join(STATE, "run")
 HOST = "127.0.0.1"
@@ -51,7 +51,7 @@ def log(msg):
 
 
 # --------------------------------------------------------------------------------------
-# Services: pid files of bench/system.sh, restarted with the environment they ran with.
+# Services: pid files of deploy/system/system.sh, restarted with the environment they ran with.
 
 
 def pid_of(name):

