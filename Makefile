@@ -1,5 +1,5 @@
 # The one entry point of the project. `make test` is what CI runs.
-.PHONY: test up down lint load sweep floor k6 bench flamegraphs chaos
+.PHONY: test up down lint load sweep floor idle k6 bench flamegraphs chaos
 
 RATE ?= 500
 
@@ -41,6 +41,11 @@ load: k6
 # The highest rate that still passes the k6 thresholds.
 sweep: k6
 	bench/load.py sweep
+
+# CPU per minute of every service and database process with no load (needs `make up`):
+# what energy tools measure between runs.
+idle:
+	bench/load.py idle
 
 # CPU per HTTP request of nginx (the reference, installed from Debian when absent), of
 # heroes' /q/health/live and of a random pick: the platform's floor under our numbers

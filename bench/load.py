@@ -5,6 +5,7 @@ memory every process spent on it read from /proc.
     bench/load.py run --rate 500        one run, one table (make load RATE=500)
     bench/load.py sweep                 highest rate that still passes (make sweep)
     bench/load.py floor                 CPU per HTTP request, ours next to nginx (make floor)
+    bench/load.py idle                  CPU per minute of services and databases at rest (make idle)
 
 Expects the system started by `make up` (deploy/system/system.sh); reads the services' pids from
 its state folder. Writes each run's table as JSON under k6/results/.
@@ -267,6 +268,25 @@ def floor(rate, seconds, rounds):
         print(f"{name:<{width}}  {sorted(values)[len(values) // 2]:.1f} us")
 
 
+def idle(seconds):
+    """CPU the whole native system spends at rest: every service and database process
+    over `seconds` with no load, scaled to one minute."""
+    pids = service_pids()
+    svc_before = {n: cpu_seconds(p) for n, p in pids.items()}
+    db_before = database_cpu()
+    time.sleep(seconds)
+    per_minute = 60 / seconds
+    cpu = {n: ((cpu_seconds(p) or 0.0) - svc_before[n]) * per_minute for n, p in pids.items()}
+    cpu.update({k: v * per_minute for k, v in database_delta(db_before, database_cpu()).items()})
+    width = max(len(name) for name in cpu)
+    print(f"CPU ms per minute at rest ({seconds} s measured):")
+    for name, sec in cpu.items():
+        print(f"{name:<{width}}  {1000 * sec:8.1f}")
+    services = sum(cpu[n] for n in pids)
+    print(f"{'services':<{width}}  {1000 * services:8.1f}")
+    print(f"{'whole system':<{width}}  {1000 * sum(cpu.values()):8.1f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -275,11 +295,17 @@ def main():
     sweep = sub.add_parser("sweep")
     sweep.add_argument("--start", type=int, default=500)
     sweep.add_argument("--max", type=int, default=8000)
+    rest = sub.add_parser("idle")
+    rest.add_argument("--seconds", type=int, default=60)
     cost = sub.add_parser("floor")
     cost.add_argument("--rate", type=int, default=1500)
     cost.add_argument("--seconds", type=int, default=10)
     cost.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+
+    if args.cmd == "idle":
+        idle(args.seconds)
+        return
 
     if args.cmd == "floor":
         floor(args.rate, args.seconds, args.rounds)
