@@ -1,12 +1,13 @@
-# syntax=docker/dockerfile:1.7
-#
 # One image recipe for all four services; the build argument SERVICE picks the binary:
 #
 #   docker build --build-arg SERVICE=heroes --build-arg PORT=8001 -t rust-super-heroes/heroes .
 #
 # SERVICE is one of heroes (port 8001), villains (8002), locations (8003), fights (8004);
 # PORT is that service's port (documentation only: EXPOSE; the service listens on BIND_ADDR).
-# Needs BuildKit (the default builder of Docker 23+ and of `docker compose build`).
+# Needs BuildKit for the cache mounts: the default builder of Docker 23+ and of
+# `docker compose build`; with Docker 20.10 and Compose v1 set DOCKER_BUILDKIT=1 and
+# COMPOSE_DOCKER_CLI_BUILD=1. The built-in Dockerfile frontend is used (no `# syntax=`
+# line), so no frontend image has to be pulled.
 #
 # Image size: the distroless cc base is about 23 MB; the stripped release binary
 # (fat LTO, panic=abort) adds about 5-10 MB, so each image is roughly 30 MB.
@@ -21,9 +22,14 @@ WORKDIR /src
 
 # Only what the build reads (see .dockerignore); Cargo.lock keeps versions exact.
 # database/ is compiled in: the catalogue embeds its */02-notify.sql trigger scripts.
+# bench/ is a workspace member, so cargo reads its manifest and target files even when
+# it builds one service; the load harness beside them stays out of the context.
 COPY Cargo.toml Cargo.lock ./
 COPY services ./services
 COPY database ./database
+COPY bench/Cargo.toml ./bench/Cargo.toml
+COPY bench/src ./bench/src
+COPY bench/benches ./bench/benches
 
 # The cargo registry, git checkouts and the target directory are BuildKit cache mounts:
 # crates are downloaded and compiled once and reused by every later build of any of the
