@@ -15,12 +15,14 @@ report beside it for `run`; `sweep` also draws its runs as one SVG chart
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import sweep_chart
@@ -134,8 +136,51 @@ def run_k6(rate, host, quiet=False, report=None):
         return summary, usage.ru_utime + usage.ru_stime, proc.returncode
 
 
+# One bucket line of a Prometheus histogram: family, labels, `le`, cumulative count.
+BUCKET = re.compile(r'^(\w+)_bucket\{(.*)\} (\S+)$')
+
+
+def histograms(url):
+    """Cumulative bucket counts of every histogram a service exposes at `url`, keyed by
+    (family, labels without `le`), each a list of (upper bound in seconds, count)."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            text = answer.read().decode()
+    except OSError:
+        return {}
+    found = {}
+    for line in text.splitlines():
+        match = BUCKET.match(line)
+        le = match and re.search(r'le="([^"]*)"', match.group(2))
+        if le:
+            family, labels, count = match.groups()
+            le = le.group(1)
+            key = (family, re.sub(r',?le="[^"]*"', "", labels).strip(","))
+            bound = float("inf") if le == "+Inf" else float(le)
+            found.setdefault(key, []).append((bound, float(count)))
+    return found
+
+
+def tails(before, after):
+    """Per histogram, what happened between two scrapes: count, the bucket bound under
+    which 99 % fell, and the bound of the highest bucket any observation reached."""
+    rows = {}
+    for key, buckets in after.items():
+        earlier = dict(before.get(key, []))
+        delta = [(bound, count - earlier.get(bound, 0.0)) for bound, count in sorted(buckets)]
+        total = delta[-1][1] if delta else 0
+        if total <= 0:
+            continue
+        p99 = next(bound for bound, count in delta if count >= 0.99 * total)
+        top = next(bound for bound, count in delta if count >= total)
+        rows[f"{key[0]}{{{key[1]}}}"] = {"count": int(total), "p99_le_ms": 1000 * p99,
+                                         "max_le_ms": 1000 * top}
+    return rows
+
+
 def measure(rate, host="http://127.0.0.1:8004", quiet=False, report=None):
     pids = service_pids()
+    hist_before = histograms(f"{host}/q/metrics")
     svc_before = {n: cpu_seconds(p) for n, p in pids.items()}
     ticks_before = [kernel_ticks(p) for p in pids.values()]
     db_before = database_cpu()
@@ -147,6 +192,7 @@ def measure(rate, host="http://127.0.0.1:8004", quiet=False, report=None):
     user = sum(t[0] for t in ticks) - sum(t[0] for t in ticks_before)
     kernel = sum(t[1] for t in ticks) - sum(t[1] for t in ticks_before)
     db_cpu = database_delta(db_before, database_cpu())
+    fights_tails = tails(hist_before, histograms(f"{host}/q/metrics"))
     m = summary["metrics"]
     dur = m["http_req_duration"]["values"]
     iterations = int(m.get("iterations", {}).get("values", {}).get("count", 0))
@@ -163,6 +209,8 @@ def measure(rate, host="http://127.0.0.1:8004", quiet=False, report=None):
         "p50_ms": dur.get("med"),
         "p95_ms": dur.get("p(95)"),
         "p99_ms": dur.get("p(99)"),
+        "max_ms": dur.get("max"),
+        "fights_tails": fights_tails,
         "error_rate": m.get("http_req_failed", {}).get("values", {}).get("rate", 0.0),
         "checks_failed": m.get("checks", {}).get("values", {}).get("fails", 0),
         "dropped": int(m.get("dropped_iterations", {}).get("values", {}).get("count", 0)),
@@ -178,7 +226,8 @@ def table(r):
     rows = [
         ("rate (it/s)", r["rate"]),
         ("iterations", r["iterations"]),
-        ("p50 / p95 / p99 (ms)", f"{r['p50_ms']:.2f} / {r['p95_ms']:.2f} / {r['p99_ms']:.2f}"),
+        ("p50 / p95 / p99 / max (ms)",
+         f"{r['p50_ms']:.2f} / {r['p95_ms']:.2f} / {r['p99_ms']:.2f} / {r['max_ms']:.2f}"),
         ("error rate", f"{100 * r['error_rate']:.3f} %"),
         ("checks failed", r["checks_failed"]),
         ("dropped iterations", r["dropped"]),
@@ -190,6 +239,10 @@ def table(r):
     share = r.get("service_kernel_share")
     rows.append(("  of it in the kernel", f"{100 * share:.0f} %" if share is not None else "-"))
     rows += [(f"peak RSS MB {n}", f"{mb:.1f}") for n, mb in r["peak_rss_mb"].items() if mb]
+    # fights' own histograms: where the tail of an iteration comes from.
+    for name, t in r.get("fights_tails", {}).items():
+        rows.append((f"fights {name}",
+                     f"n {t['count']}, p99 <= {t['p99_le_ms']:g} ms, max <= {t['max_le_ms']:g} ms"))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
