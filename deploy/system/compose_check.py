@@ -102,15 +102,27 @@ def mounts_of(svc: dict) -> list[dict]:
     return out
 
 
+VARIABLE = re.compile(r"\$\{(\w+):-([^}]*)\}")
+
+
+def default_of(value: str) -> str:
+    """A value with every `${NAME:-default}` replaced by its default (what Compose uses unset)."""
+    return VARIABLE.sub(lambda m: m.group(2), value)
+
+
+def port_specs(svc: dict) -> list[str]:
+    return [str(p).split("/")[0] for p in svc.get("ports") or [] if not isinstance(p, dict)]
+
+
 def ports_of(svc: dict) -> list[tuple[int | None, int]]:
-    """Published ports as (host, container)."""
+    """Published ports as (host, container), variables at their defaults."""
     out = []
     for port in svc.get("ports") or []:
         if isinstance(port, dict):
             published = port.get("published")
-            out.append((int(published) if published else None, int(port["target"])))
+            out.append((int(default_of(str(published))) if published else None, int(port["target"])))
             continue
-        spec = str(port).split("/")[0]
+        spec = default_of(str(port).split("/")[0])
         parts = spec.split(":")
         container = int(parts[-1])
         host = int(parts[-2]) if len(parts) >= 2 and parts[-2] else None
@@ -320,6 +332,17 @@ def _():
     return problems
 
 
+@check("published ports are configurable: ${<SERVICE>_PORT:-<port>}, so the system can run beside a native one")
+def _():
+    problems = []
+    for name, spec in SERVICES.items():
+        wanted = f"${{{name.upper()}_PORT:-{spec['port']}}}:{spec['port']}"
+        specs = port_specs(services.get(name, {}))
+        if specs != [wanted]:
+            problems.append(f"{name}: ports {specs}, expected [{wanted!r}]")
+    return problems
+
+
 @check("BIND_ADDR port == container port == health-check target")
 def _():
     problems = []
@@ -494,6 +517,83 @@ def _():
     for heavy in ("target/release/x", ".git/HEAD", "k6/results/x.json"):
         if not ignored(heavy, patterns):
             problems.append(f".dockerignore does not exclude {heavy.rsplit('/', 1)[0]}/")
+    return problems
+
+
+@check("usage_scenario.yml includes compose.yml, keeps k6 up and runs k6/load.js at 1, 10, 50, 75, 100, 500 it/s")
+def _():
+    path = ROOT / "usage_scenario.yml"
+    if not path.exists():
+        return ["usage_scenario.yml is missing"]
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_constructor("!include", lambda loader, node: "!include " + loader.construct_scalar(node))
+    scenario = yaml.load(path.read_text(), Loader=Loader)
+    problems = []
+    for key in ("name", "author", "description", "flow"):
+        if not scenario.get(key):
+            problems.append(f"no `{key}`")
+    if scenario.get("compose-file") != "!include compose.yml":
+        problems.append("`compose-file: !include compose.yml` is missing")
+    overrides = scenario.get("services") or {}
+    k6 = overrides.get("k6") or {}
+    if not isinstance(k6.get("command"), str) or "sleep" not in k6.get("command", ""):
+        problems.append("services.k6.command must be a string that keeps the container up (a sleep loop)")
+    if not isinstance(k6.get("entrypoint", ""), str):
+        problems.append("services.k6.entrypoint must be a string")
+    if (k6.get("environment") or {}).get("K6_HOST") != f"http://fights:{SERVICES['fights']['port']}":
+        problems.append("services.k6.environment.K6_HOST is not http://fights:8004")
+    if not any(str(v).split(":")[:2] == ["./k6", "/k6"] for v in k6.get("volumes") or []):
+        problems.append("services.k6 does not mount ./k6 at /k6")
+    # The tool does not expand ${VAR:-default}: whatever compose.yml sets through a
+    # variable must be overridden with its default.
+    for name, svc in services.items():
+        over = overrides.get(name) or {}
+        if any(VARIABLE.search(p) for p in port_specs(svc)):
+            if [default_of(p) for p in port_specs(svc)] != [str(p) for p in over.get("ports") or []]:
+                problems.append(f"{name}: ports use a variable; the scenario must give them as {[default_of(p) for p in port_specs(svc)]}")
+        for var, value in env_of(svc).items():
+            if VARIABLE.search(value) and (over.get("environment") or {}).get(var) != default_of(value):
+                problems.append(f"{name}: {var} uses a variable; the scenario must set it to {default_of(value)!r}")
+    rates = []
+    for step in scenario.get("flow") or []:
+        if step.get("container") != "k6":
+            problems.append(f"flow step {step.get('name')!r} does not run in the k6 container")
+        for command in step.get("commands") or []:
+            match = re.fullmatch(r"k6 run -e RAMPING_RATE=(\d+) /k6/load\.js", str(command.get("command", "")))
+            if command.get("type") != "console" or not match:
+                problems.append(f"flow step {step.get('name')!r}: {command.get('command')!r} is not `k6 run -e RAMPING_RATE=<rate> /k6/load.js`")
+                continue
+            rates.append(int(match.group(1)))
+            if not re.fullmatch(r"[.\s0-9a-zA-Z_()-]+", str(step.get("name", ""))):
+                problems.append(f"flow step name {step.get('name')!r} has characters the tool rejects")
+    if rates != [1, 10, 50, 75, 100, 500]:
+        problems.append(f"flow rates {rates}, expected [1, 10, 50, 75, 100, 500]")
+    return problems
+
+
+@check("every workspace member's manifest and targets are in the image build (cargo loads them all)")
+def _():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    copied = re.findall(r"^\s*COPY\s+(?!--from)(?:--\S+\s+)*(.+?)\s+\S+\s*$", dockerfile, re.M)
+    sources = {Path(s).as_posix().strip("./") or "." for line in copied for s in line.split()}
+    patterns = dockerignore_patterns()
+    workspace = (ROOT / "Cargo.toml").read_text()
+    members = re.search(r"members\s*=\s*\[(.*?)\]", workspace, re.S)
+    problems = []
+    for member in re.findall(r'"([^"]+)"', members.group(1) if members else ""):
+        crate = ROOT / member
+        needed = [crate / "Cargo.toml"] + [d for d in (crate / "src", crate / "benches", crate / "tests") if d.is_dir()]
+        for path in needed:
+            rel = path.relative_to(ROOT).as_posix()
+            if path.name == "tests":
+                continue  # cargo build does not read integration tests
+            if not any(s == "." or rel == s or rel.startswith(s + "/") for s in sources):
+                problems.append(f"{rel}: not copied by the Dockerfile")
+            elif ignored(rel, patterns):
+                problems.append(f"{rel}: excluded by .dockerignore")
     return problems
 
 
