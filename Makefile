@@ -1,5 +1,5 @@
 # The one entry point of the project. `make test` is what CI runs.
-.PHONY: test up down lint load sweep floor idle k6 bench flamegraphs chaos
+.PHONY: test up down lint load sweep floor idle k6 bench flamegraphs chaos compose-test
 
 RATE ?= 500
 
@@ -16,6 +16,14 @@ test:
 	deploy/system/k8s_check.sh
 	deploy/system/fuzz.sh
 	deploy/system/smoke.sh
+	$(MAKE) compose-test
+
+# The compose system for real (root): Docker and debootstrap installed when absent, the
+# third-party images pulled or built as local stand-ins, `docker-compose up --build` on ports
+# 18001-18004, the k6 test and the energy flow's low rates through it, limits, non-root and
+# cgroup CPU/memory per container, `down -v` (deploy/system/compose_test.py).
+compose-test:
+	python3 deploy/system/compose_test.py
 
 # The whole system natively: release build, databases, services on 8001-8004, ready.
 up:
