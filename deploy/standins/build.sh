@@ -66,13 +66,14 @@ present() {
 	"$DOCKER" image inspect "$1" >/dev/null 2>&1
 }
 
-# Hash of a folder's files plus extra words (versions of what the recipe copies in).
+# Hash of a folder's files plus extra words (versions of what the recipe copies in);
+# paths are relative, so every checkout of the repository computes the same hash.
 recipe_hash() {
 	local dir=$1
 	shift
 	{
 		(cd "$dir" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
-		sha256sum "$HERE/build.sh"
+		sha256sum <"$HERE/build.sh"
 		printf '%s\n' "$@"
 	} | sha256sum | cut -c1-16
 }
