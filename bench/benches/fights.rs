@@ -6,10 +6,11 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion};
 use fights::{
     fight::{fight, winner, Roll},
-    model::{Fight, FightRequest, Fighter},
+    model::{Fight, FightDoc, FightRequest, Fighter},
     routes::resolve,
 };
 use http::Method;
+use mongodb::bson::{oid::ObjectId, DateTime};
 
 const REQUEST: &[u8] = br#"{"hero":{"name":"Ironweave","level":281705,"picture":"https://pictures.superheroes.example/heroes/ironweave.jpg","powers":"Metal thread manipulation, Textile constructs, Agility, Net casting"},"villain":{"name":"Wailing Widow","level":197716,"picture":"https://pictures.superheroes.example/villains/wailing-widow.jpg","powers":"Sonic scream, Flight, Death sense, Intangibility"},"location":{"name":"Tessaract Minor","description":"A small rocky planet whose crystalline crust bends light so strangely that visitors often see three suns instead of one.","picture":"https://pictures.superheroes.example/locations/tessaract-minor.jpg"}}"#;
 
@@ -58,13 +59,13 @@ fn rule(c: &mut Criterion) {
 fn encode(c: &mut Criterion) {
     let mut body = REQUEST.to_vec();
     let request: FightRequest = kit::json::from_body(&mut body).unwrap_or_default();
-    let stored: Fight = fight(
+    let outcome = fight(
         fighter("Hero", 10),
         fighter("Villain", 9),
         request.location,
         Roll::random(),
-    )
-    .into();
+    );
+    let stored = Fight::from(FightDoc::new(outcome, ObjectId::new(), DateTime::now()));
     c.bench_function("fights/encode_fight", |b| {
         b.iter(|| black_box(kit::json::to_bytes(&stored, 768)))
     });

@@ -9,6 +9,8 @@ use kit::{
     ServerConfig,
 };
 
+use crate::downstream::{DownstreamConfig, Resolver};
+
 /// The port of the fights service in the original system.
 const PORT: u16 = 8004;
 
@@ -41,19 +43,9 @@ pub struct Config {
     pub villains_url: String,
     pub locations_url: String,
     pub downstream: DownstreamConfig,
-}
-
-/// Timeouts and retries shared by the three downstream clients.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DownstreamConfig {
-    /// Bound on one downstream call including its retries.
-    pub timeout: Duration,
-    pub retries: u32,
-    pub retry_delay: Duration,
-    /// How long an unused keep-alive connection stays in the pool.
-    pub pool_idle: Duration,
-    /// Idle connections kept per downstream host.
-    pub pool_max_idle: usize,
+    /// How the downstream host names are looked up: the system resolver unless a test
+    /// gives a name several addresses.
+    pub resolver: Resolver,
 }
 
 impl Config {
@@ -105,6 +97,7 @@ impl Config {
                 pool_idle: env.millis("DOWNSTREAM_POOL_IDLE_MS", 90_000, 3_600_000)?,
                 pool_max_idle: env.bounded("DOWNSTREAM_POOL_MAX_IDLE", 256, 1, 1 << 16)? as usize,
             },
+            resolver: Resolver::system(),
         })
     }
 }

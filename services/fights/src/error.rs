@@ -1,31 +1,33 @@
 //! The service's one error type and the status and problem body of each variant.
 
+use std::time::Duration;
+
 use http::StatusCode;
 use kit::{Problem, Response};
 
 /// Everything a fights request can fail with. Downstream trouble is absent on purpose:
 /// it is answered with fallbacks, never with an error.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// Bad input already phrased for the client (bad JSON, query, body size).
-    #[error("{}", .0.detail)]
-    Rejected(Problem),
+    #[error(transparent)]
+    Rejected(#[from] Problem),
     #[error("no fight with id {0}")]
     NotFound(String),
     #[error("'{0}' is not a fight id")]
     BadId(String),
     /// MongoDB failed or could not be reached.
-    #[error("fight store failed: {0}")]
-    Store(String),
+    #[error("MongoDB failed: {0}")]
+    Store(#[from] mongodb::error::Error),
+    /// MongoDB did not answer within the configured bound.
+    #[error("MongoDB did not answer within {} ms", .0.as_millis())]
+    StoreTimeout(Duration),
+    /// The group-commit writer is gone (the service is stopping).
+    #[error("the fight writer has stopped")]
+    WriterStopped,
     /// The insert queue is full.
     #[error("too many fights waiting to be stored")]
     Overloaded,
-}
-
-impl From<Problem> for Error {
-    fn from(problem: Problem) -> Self {
-        Error::Rejected(problem)
-    }
 }
 
 impl Error {
@@ -37,7 +39,7 @@ impl Error {
             Error::BadId(id) => Problem::bad_request(format!(
                 "Fight id must be 24 hexadecimal digits, got '{id}'"
             )),
-            Error::Store(err) => {
+            err @ (Error::Store(_) | Error::StoreTimeout(_) | Error::WriterStopped) => {
                 log::warn!("fight store failed: {err}");
                 Problem::new(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -63,7 +65,8 @@ mod tests {
             (Error::Rejected(Problem::bad_request("x")), 400),
             (Error::NotFound("a".into()), 404),
             (Error::BadId("a".into()), 400),
-            (Error::Store("down".into()), 503),
+            (Error::StoreTimeout(Duration::from_secs(3)), 503),
+            (Error::WriterStopped, 503),
             (Error::Overloaded, 503),
         ];
         for (err, status) in cases {

@@ -1,11 +1,7 @@
-//! The fight rule: who wins when a hero meets a villain.
+//! The fight rule: who wins when a hero meets a villain. Pure: the random draws come in
+//! as a [`Roll`], and the caller gives the outcome its id and date.
 
-use mongodb::bson::{oid::ObjectId, DateTime};
-
-use crate::{
-    model::{FightLocation, Fighter},
-    store::FightDoc,
-};
+use crate::model::{FightLocation, Fighter, Outcome};
 
 /// The team names of a fight's winner and loser.
 pub const HEROES: &str = "heroes";
@@ -56,31 +52,22 @@ pub fn winner(hero: &Fighter, villain: &Fighter, roll: Roll) -> Winner {
     }
 }
 
-/// Fights `hero` against `villain` and returns the fight as it is to be stored, with a
-/// fresh id and the current time.
+/// Fights `hero` against `villain` at `location`.
 pub fn fight(
     hero: Fighter,
     villain: Fighter,
     location: Option<FightLocation>,
     roll: Roll,
-) -> FightDoc {
+) -> Outcome {
     let (winner, winner_team, loser, loser_team) = match winner(&hero, &villain, roll) {
         Winner::Hero => (hero, HEROES, villain, VILLAINS),
         Winner::Villain => (villain, VILLAINS, hero, HEROES),
     };
-    FightDoc {
-        id: ObjectId::new(),
-        fight_date: DateTime::now(),
-        winner_name: winner.name,
-        winner_level: winner.level,
-        winner_powers: winner.powers,
-        winner_picture: winner.picture,
-        winner_team: winner_team.to_owned(),
-        loser_name: loser.name,
-        loser_level: loser.level,
-        loser_powers: loser.powers,
-        loser_picture: loser.picture,
-        loser_team: loser_team.to_owned(),
+    Outcome {
+        winner,
+        winner_team,
+        loser,
+        loser_team,
         location,
     }
 }
@@ -182,17 +169,14 @@ mod tests {
     fn the_winner_and_loser_carry_their_teams() {
         let mut hero = fighter(100);
         hero.name = "Yoda".to_owned();
-        let doc = fight(hero, fighter(1), None, roll(0, 0, false));
+        let outcome = fight(hero, fighter(1), None, roll(0, 0, false));
         assert_eq!(
-            (doc.winner_name.as_str(), doc.winner_team.as_str()),
+            (outcome.winner.name.as_str(), outcome.winner_team),
             ("Yoda", HEROES)
         );
-        assert_eq!((doc.loser_level, doc.loser_team.as_str()), (1, VILLAINS));
-        let doc = fight(fighter(1), fighter(100), None, roll(0, 0, true));
-        assert_eq!(
-            (doc.winner_level, doc.winner_team.as_str()),
-            (100, VILLAINS)
-        );
+        assert_eq!((outcome.loser.level, outcome.loser_team), (1, VILLAINS));
+        let outcome = fight(fighter(1), fighter(100), None, roll(0, 0, true));
+        assert_eq!((outcome.winner.level, outcome.winner_team), (100, VILLAINS));
     }
 
     #[test]

@@ -3,14 +3,15 @@
 use http::StatusCode;
 use hyper::body::Incoming;
 use kit::{query::int_param, response, Problem, Response, Violation};
-use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{oid::ObjectId, DateTime};
 
 use crate::{
+    downstream::Downstream,
     error::Error,
     fight::{fight, Roll},
     model::{
-        fallback_hero, fallback_location, fallback_villain, FightRequest, Fighter, FighterInput,
-        Fighters,
+        fallback_hero, fallback_location, fallback_villain, FightDoc, FightLocation, FightRequest,
+        Fighter, FighterInput, Fighters,
     },
     Fights,
 };
@@ -18,6 +19,8 @@ use crate::{
 /// The default and the bounds of `size`.
 const DEFAULT_SIZE: u64 = 20;
 const MAX_SIZE: u64 = 100;
+/// Encoded size of a typical fight, to size response buffers.
+const FIGHT_BYTES: usize = 768;
 
 /// Hero and villain are fetched concurrently: the answer waits for the slower one only.
 pub async fn random_fighters(app: &Fights) -> Response {
@@ -41,11 +44,7 @@ pub async fn execute_fight(app: &Fights) -> Result<Response, Error> {
         app.villains.random(fallback_villain),
         app.locations.random(fallback_location),
     );
-    let stored = app
-        .store
-        .insert(fight(hero, villain, Some(location), Roll::random()))
-        .await?;
-    Ok(response::json(StatusCode::OK, &stored, 768))
+    store_fight(app, hero, villain, Some(location)).await
 }
 
 /// Answers only after the fight is stored, so a 200 fight can always be read back.
@@ -53,11 +52,21 @@ pub async fn create(app: &Fights, body: Incoming) -> Result<Response, Error> {
     let mut bytes = kit::body::read(body, app.max_body).await?;
     let request: FightRequest = kit::json::from_body(&mut bytes)?;
     let (hero, villain) = validate(request.hero, request.villain)?;
-    let stored = app
-        .store
-        .insert(fight(hero, villain, request.location, Roll::random()))
-        .await?;
-    Ok(response::json(StatusCode::OK, &stored, 768))
+    store_fight(app, hero, villain, request.location).await
+}
+
+/// Fights, gives the outcome a fresh id and the current time, and answers with the
+/// fight once it is stored.
+async fn store_fight(
+    app: &Fights,
+    hero: Fighter,
+    villain: Fighter,
+    location: Option<FightLocation>,
+) -> Result<Response, Error> {
+    let outcome = fight(hero, villain, location, Roll::random());
+    let doc = FightDoc::new(outcome, ObjectId::new(), DateTime::now());
+    let stored = app.store.insert(doc).await?;
+    Ok(response::json(StatusCode::OK, &stored, FIGHT_BYTES))
 }
 
 /// Both fighters, or a 400 listing every missing field.
@@ -117,16 +126,17 @@ pub async fn list(app: &Fights, query: Option<&str>) -> Result<Response, Error> 
         .into());
     }
     if page.is_none() && size.is_none() {
-        let cursor = app.store.all().await?;
-        let (sender, resp) = response::stream(StatusCode::OK, response::JSON);
-        tokio::spawn(crate::store::stream_array(cursor, sender));
-        return Ok(resp);
+        return Ok(response::json_array(app.store.all().await?));
     }
-    let json = app
+    let fights = app
         .store
-        .page_json(page.unwrap_or(0), size.unwrap_or(DEFAULT_SIZE))
+        .page(page.unwrap_or(0), size.unwrap_or(DEFAULT_SIZE))
         .await?;
-    Ok(response::bytes(StatusCode::OK, response::JSON, json))
+    Ok(response::json(
+        StatusCode::OK,
+        &fights,
+        FIGHT_BYTES * fights.len() + 2,
+    ))
 }
 
 /// A malformed id is the client's mistake (400), a well-formed unknown one a 404.
@@ -137,7 +147,7 @@ pub async fn get(app: &Fights, id: &str) -> Result<Response, Error> {
         .find(oid)
         .await?
         .ok_or_else(|| Error::NotFound(id.to_owned()))?;
-    Ok(response::json(StatusCode::OK, &fight, 768))
+    Ok(response::json(StatusCode::OK, &fight, FIGHT_BYTES))
 }
 
 /// An ObjectId written as exactly 24 hex digits.
@@ -154,10 +164,7 @@ pub fn hello() -> Response {
 }
 
 /// The downstream's hello text, or the sentence saying it could not be reached.
-pub async fn relay_hello(
-    downstream: &crate::downstream::Downstream,
-    unreachable: &'static str,
-) -> Response {
+pub async fn relay_hello(downstream: &Downstream, unreachable: &'static str) -> Response {
     match downstream.hello().await {
         Some(text) => response::bytes(StatusCode::OK, response::TEXT, text),
         None => response::text(StatusCode::OK, unreachable),

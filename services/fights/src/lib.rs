@@ -2,19 +2,17 @@
 //! locations (with fallbacks when they fail), the fight rule, and fights stored in MongoDB.
 //!
 //! The binary only parses config and calls [`run`]; tests call [`run`] on a loopback port.
-//! The fight rule, the model, routing and the stored document are public for the
+//! The fight rule, the model (with the stored document) and routing are public for the
 //! criterion benchmarks in `bench/`.
 
-mod circuit;
 mod config;
-mod connections;
 mod downstream;
 mod error;
 pub mod fight;
 mod handlers;
 pub mod model;
 pub mod routes;
-pub mod store;
+mod store;
 
 use std::{error::Error as StdError, sync::Arc, time::Duration};
 
@@ -23,7 +21,8 @@ use hyper::body::Incoming;
 use kit::{process::Shutdown, Check, Routed};
 use tokio::net::TcpListener;
 
-pub use config::{Config, DownstreamConfig, InsertMode};
+pub use config::{Config, InsertMode};
+pub use downstream::{DownstreamConfig, Resolver};
 
 use crate::{downstream::Downstream, routes::Endpoint, store::FightStore};
 
@@ -58,6 +57,7 @@ pub async fn run(
             "/api/heroes/random_hero",
             "/api/heroes/hello",
             d,
+            config.resolver.clone(),
         )?,
         villains: Downstream::new(
             "villains",
@@ -65,6 +65,7 @@ pub async fn run(
             "/api/villains/random_villain",
             "/api/villains/hello",
             d,
+            config.resolver.clone(),
         )?,
         locations: Downstream::new(
             "locations",
@@ -72,6 +73,7 @@ pub async fn run(
             "/api/locations/random_location",
             "/api/locations/hello",
             d,
+            config.resolver.clone(),
         )?,
         max_body: config.server.max_body_bytes,
     });

@@ -1,6 +1,8 @@
-//! The JSON shapes of the fights API: fighters and locations as the other services send
-//! them, the POST body, and a stored fight.
+//! The values of the fights service: fighters and locations as the other services send
+//! them, the POST body, the outcome of a fight, a fight as the API answers it and as
+//! MongoDB stores it, and the conversion between the two.
 
+use mongodb::bson::{oid::ObjectId, DateTime};
 use serde::{Deserialize, Serialize};
 
 /// A hero or villain as heroes and villains serve it; fields the fight does not use
@@ -50,6 +52,16 @@ pub struct FighterInput {
     pub powers: Option<String>,
 }
 
+/// What the fight rule decided: the winner and the loser with their teams, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub winner: Fighter,
+    pub winner_team: &'static str,
+    pub loser: Fighter,
+    pub loser_team: &'static str,
+    pub location: Option<FightLocation>,
+}
+
 /// A fight as the API answers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -76,8 +88,104 @@ pub struct Fight {
     pub location: Option<FightLocation>,
 }
 
+/// A fight as stored: the API's field names, `_id` an ObjectId and `fightDate` a BSON
+/// date so that MongoDB tools and the original system read it as their own.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FightDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub fight_date: DateTime,
+    pub winner_name: String,
+    pub winner_level: i64,
+    #[serde(default, skip_serializing_if = "is_blank")]
+    pub winner_powers: Option<String>,
+    #[serde(default, skip_serializing_if = "is_blank")]
+    pub winner_picture: Option<String>,
+    pub winner_team: String,
+    pub loser_name: String,
+    pub loser_level: i64,
+    #[serde(default, skip_serializing_if = "is_blank")]
+    pub loser_powers: Option<String>,
+    #[serde(default, skip_serializing_if = "is_blank")]
+    pub loser_picture: Option<String>,
+    pub loser_team: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<FightLocation>,
+}
+
+impl FightDoc {
+    /// The document of `outcome`, stored under `id` as fought at `fight_date`.
+    pub fn new(outcome: Outcome, id: ObjectId, fight_date: DateTime) -> Self {
+        let Outcome {
+            winner,
+            winner_team,
+            loser,
+            loser_team,
+            location,
+        } = outcome;
+        Self {
+            id,
+            fight_date,
+            winner_name: winner.name,
+            winner_level: winner.level,
+            winner_powers: winner.powers,
+            winner_picture: winner.picture,
+            winner_team: winner_team.to_owned(),
+            loser_name: loser.name,
+            loser_level: loser.level,
+            loser_powers: loser.powers,
+            loser_picture: loser.picture,
+            loser_team: loser_team.to_owned(),
+            location,
+        }
+    }
+}
+
+impl From<FightDoc> for Fight {
+    fn from(doc: FightDoc) -> Self {
+        Fight {
+            id: doc.id.to_hex(),
+            fight_date: iso_millis(doc.fight_date.timestamp_millis()),
+            winner_name: doc.winner_name,
+            winner_level: doc.winner_level,
+            winner_powers: doc.winner_powers,
+            winner_picture: doc.winner_picture,
+            winner_team: doc.winner_team,
+            loser_name: doc.loser_name,
+            loser_level: doc.loser_level,
+            loser_powers: doc.loser_powers,
+            loser_picture: doc.loser_picture,
+            loser_team: doc.loser_team,
+            location: doc.location,
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+fn iso_millis(millis: i64) -> String {
+    let (days, ms_of_day) = (millis.div_euclid(86_400_000), millis.rem_euclid(86_400_000));
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s, ms) = (
+        ms_of_day / 3_600_000,
+        ms_of_day / 60_000 % 60,
+        ms_of_day / 1_000 % 60,
+        ms_of_day % 1_000,
+    );
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{ms:03}Z")
+}
+
 /// Null and empty optional fields are left out of every answer, as Quarkus does.
-pub(crate) fn is_blank(value: &Option<String>) -> bool {
+fn is_blank(value: &Option<String>) -> bool {
     value.as_deref().is_none_or(str::is_empty)
 }
 
@@ -148,5 +256,39 @@ mod tests {
         );
         assert_eq!(fallback_villain().level, 45);
         assert_eq!(fallback_location().name, "Fallback location");
+    }
+
+    #[test]
+    fn dates_are_iso_with_milliseconds() {
+        assert_eq!(iso_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso_millis(1_795_452_701_787), "2026-11-23T16:51:41.787Z");
+        assert_eq!(iso_millis(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(iso_millis(-1), "1969-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn documents_become_api_fights() {
+        let id = ObjectId::new();
+        let doc = FightDoc {
+            id,
+            fight_date: DateTime::from_millis(1_795_452_701_787),
+            winner_name: "Yoda".to_owned(),
+            winner_level: 9_000_000_000,
+            winner_powers: None,
+            winner_picture: Some(String::new()),
+            winner_team: "heroes".to_owned(),
+            loser_name: "Vader".to_owned(),
+            loser_level: 1,
+            loser_powers: Some("Force".to_owned()),
+            loser_picture: None,
+            loser_team: "villains".to_owned(),
+            location: None,
+        };
+        let json = kit::json::to_bytes(&Fight::from(doc), 256);
+        let expected = format!(
+            r#"{{"id":"{}","fightDate":"2026-11-23T16:51:41.787Z","winnerName":"Yoda","winnerLevel":9000000000,"winnerTeam":"heroes","loserName":"Vader","loserLevel":1,"loserPowers":"Force","loserTeam":"villains"}}"#,
+            id.to_hex()
+        );
+        assert_eq!(String::from_utf8_lossy(&json), expected);
     }
 }

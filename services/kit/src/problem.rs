@@ -1,6 +1,6 @@
 //! RFC 9457 problem details: the one error body every service answers with.
 
-use std::borrow::Cow;
+use std::{borrow::Cow, fmt};
 
 use http::StatusCode;
 use serde::Serialize;
@@ -103,6 +103,16 @@ impl Problem {
         resp
     }
 }
+
+/// The detail, as the client reads it; lets service error enums wrap a problem with
+/// `thiserror` like any other source.
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+impl std::error::Error for Problem {}
 
 #[cfg(test)]
 mod tests {

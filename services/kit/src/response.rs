@@ -1,6 +1,10 @@
-//! Response builders: every response carries a complete body with its Content-Length.
+//! Response builders: complete bodies sent with their Content-Length, and JSON arrays
+//! streamed in chunks for listings of any length.
+
+use std::{fmt, pin::pin};
 
 use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
 use http::{header, HeaderValue, StatusCode};
 use http_body_util::{
     channel::{Channel, Sender},
@@ -31,19 +35,59 @@ pub fn bytes(status: StatusCode, content_type: HeaderValue, body: impl Into<Byte
     resp
 }
 
-/// A response whose body is sent chunk by chunk through the returned sender; the
-/// producer waits when the client reads slower than it writes. Aborting the sender
-/// cuts the connection, so a client never mistakes a broken stream for a whole one.
-pub fn stream(
-    status: StatusCode,
-    content_type: HeaderValue,
-) -> (Sender<Bytes, std::io::Error>, Response) {
+/// A 200 JSON array of `items`, encoded and sent in chunks of about [`CHUNK`] bytes as
+/// the items arrive, so that a listing of any length is never held whole. The client
+/// reading slower than the items come makes the producer wait. An item that fails
+/// mid-way aborts the body and with it the connection: the client sees a broken
+/// answer, never a short but valid array.
+pub fn json_array<S, T, E>(items: S) -> Response
+where
+    S: Stream<Item = Result<T, E>> + Send + 'static,
+    T: Serialize + Send + 'static,
+    E: fmt::Display + Send + 'static,
+{
     let (sender, body) = Channel::new(STREAM_BUFFER);
     let mut resp = http::Response::new(Either::Right(body));
-    *resp.status_mut() = status;
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, content_type);
-    (sender, resp)
+    resp.headers_mut().insert(header::CONTENT_TYPE, JSON);
+    tokio::spawn(send_array(items, sender));
+    resp
+}
+
+/// Bytes gathered before a chunk of a streamed array is sent.
+const CHUNK: usize = 16 * 1024;
+
+async fn send_array<S, T, E>(items: S, mut sender: Sender<Bytes, std::io::Error>)
+where
+    S: Stream<Item = Result<T, E>>,
+    T: Serialize,
+    E: fmt::Display,
+{
+    let mut items = pin!(items);
+    let mut out = Vec::with_capacity(CHUNK + 1024);
+    out.push(b'[');
+    let mut first = true;
+    while let Some(item) = items.next().await {
+        let written = item.map_err(|err| err.to_string()).and_then(|item| {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            simd_json::to_writer(&mut out, &item).map_err(|err| err.to_string())
+        });
+        if let Err(err) = written {
+            log::warn!("streamed JSON array broken off: {err}");
+            sender.abort(std::io::Error::other(err));
+            return;
+        }
+        if out.len() >= CHUNK {
+            let chunk = std::mem::replace(&mut out, Vec::with_capacity(CHUNK + 1024));
+            if sender.send_data(chunk.into()).await.is_err() {
+                return;
+            }
+        }
+    }
+    out.push(b']');
+    let _ = sender.send_data(out.into()).await;
 }
 
 /// `value` as a JSON body; `capacity` is a guess of its encoded size so that the buffer

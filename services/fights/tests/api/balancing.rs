@@ -9,9 +9,9 @@ use kit::{config::Env, process::Shutdown};
 use test_support::Client;
 use tokio::{net::TcpListener, sync::oneshot};
 
-use crate::support::{spawn_with, Downstreams, Fakes};
+use crate::support::{spawn_resolving, Downstreams, Fakes};
 
-/// A name used by no other test, so its fixed answer cannot leak into them.
+/// A name that resolves only through this test's fixed table.
 const HEROES_HOST: &str = "heroes-headless.balancing.test";
 const CALLS: usize = 40;
 
@@ -63,13 +63,13 @@ async fn random_fighters_are_spread_over_every_heroes_address() {
     let _stop_a = heroes(first, &db.url);
     let _stop_b = heroes(second, &db.url);
 
-    fights::Config::resolve_host_as(HEROES_HOST, &[a.ip(), b.ip()]);
+    let resolver = fights::Resolver::fixed([(HEROES_HOST, vec![a.ip(), b.ip()])]);
     let fakes = Fakes::start().await;
     let downstreams = Downstreams {
         heroes: format!("http://{HEROES_HOST}:{port}"),
         ..fakes.urls()
     };
-    let app = spawn_with(&downstreams, &[("DOWNSTREAM_TIMEOUT_MS", "2000")]).await;
+    let app = spawn_resolving(&downstreams, &[("DOWNSTREAM_TIMEOUT_MS", "2000")], resolver).await;
 
     let client = Client::new();
     let before = (

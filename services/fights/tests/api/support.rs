@@ -301,6 +301,15 @@ impl App {
 
 /// Spawns fights against `downstreams` and a fresh database; `extra` overrides settings.
 pub async fn spawn_with(downstreams: &Downstreams, extra: &[(&str, &str)]) -> App {
+    spawn_resolving(downstreams, extra, fights::Resolver::system()).await
+}
+
+/// [`spawn_with`], with downstream host names looked up by `resolver`.
+pub async fn spawn_resolving(
+    downstreams: &Downstreams,
+    extra: &[(&str, &str)],
+    resolver: fights::Resolver,
+) -> App {
     let (mongo_url, database) = test_support::db::mongodb();
     let db = TestDb::open(&mongo_url, &database).await;
     let mut pairs = vec![
@@ -313,7 +322,8 @@ pub async fn spawn_with(downstreams: &Downstreams, extra: &[(&str, &str)]) -> Ap
         ("DOWNSTREAM_RETRY_DELAY_MS", "20"),
     ];
     pairs.extend_from_slice(extra);
-    let config = fights::Config::from_env(&Env::from_pairs(pairs)).expect("valid test config");
+    let mut config = fights::Config::from_env(&Env::from_pairs(pairs)).expect("valid test config");
+    config.resolver = resolver;
     let service =
         test_support::spawn(move |listener, shutdown| fights::run(listener, config, shutdown))
             .await;

@@ -1,223 +1,48 @@
-//! Calls to heroes, villains and locations: one keep-alive HTTP/1 client per service,
-//! a timeout per attempt, retries for connection errors and 5xx, a circuit breaker, and
-//! the counters behind the downstream metrics.
-//!
-//! Balancing: a keep-alive connection to a Kubernetes ClusterIP Service stays on the one
-//! pod it was opened to, so replicas added later never see traffic from a warm pool. When
-//! the downstream URL names a host (rather than an IP), its addresses are looked up every
-//! [`RESOLVE_EVERY`] and each request goes, round-robin, to one of them: the request URI
-//! carries `ip:port` (so the client pools keep-alive connections per address) and the
-//! `Host` header keeps the configured name. Pointed at a headless Service this spreads
-//! calls over every ready pod. A failed or empty lookup keeps the last good list; with
-//! one address, or an IP in the URL, requests go to the configured URL exactly as before.
+//! Calls to heroes, villains and locations: the call policy (a timeout per attempt,
+//! retries for connection errors and 5xx, a circuit breaker per downstream, the fallback
+//! when all of that gives nothing) and the counters behind the downstream metrics.
+//! Where a call goes is [`balance`]'s business, how it travels [`connections`]'.
+
+mod balance;
+mod circuit;
+mod connections;
 
 use std::{
-    collections::HashMap,
     fmt::Write,
-    future::Future,
-    io,
-    net::{IpAddr, SocketAddr},
-    pin::Pin,
     sync::{
-        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed},
-        Arc, Mutex, OnceLock, RwLock, Weak,
+        atomic::{AtomicU64, Ordering::Relaxed},
+        Arc, Mutex,
     },
     time::{Duration, Instant},
 };
 
 use bytes::Bytes;
-use http::{header::HOST, HeaderValue, Request, StatusCode, Uri};
+use http::{header::HOST, Request, StatusCode, Uri};
 use http_body_util::Empty;
 use serde::de::DeserializeOwned;
 
-use crate::{
-    circuit::{Admission, Circuit, State},
-    config::{Config, DownstreamConfig},
-    connections::Connections,
-};
+pub use balance::Resolver;
+use balance::{Balancer, Route};
+use circuit::{Admission, Circuit, State};
+use connections::Connections;
 
 /// Largest downstream body read; a fighter or location is a few hundred bytes.
 const MAX_BODY: usize = 64 * 1024;
 
-/// How often the addresses of a downstream host are looked up again.
-const RESOLVE_EVERY: Duration = Duration::from_secs(5);
-
-/// Looks up the addresses of `host:port`.
-pub(crate) type Resolve = Arc<
-    dyn Fn(String, u16) -> Pin<Box<dyn Future<Output = io::Result<Vec<SocketAddr>>> + Send>>
-        + Send
-        + Sync,
->;
-
-/// The system resolver (`tokio::net::lookup_host`), after the fixed answers registered
-/// with [`Config::resolve_host_as`].
-fn system_resolver() -> Resolve {
-    Arc::new(|host, port| {
-        Box::pin(async move {
-            if let Some(addrs) = fixed_answer(&host, port) {
-                return Ok(addrs);
-            }
-            Ok(tokio::net::lookup_host((host.as_str(), port))
-                .await?
-                .collect())
-        })
-    })
-}
-
-/// Host names answered without asking the system resolver; see [`Config::resolve_host_as`].
-fn fixed_answers() -> &'static Mutex<HashMap<String, Vec<IpAddr>>> {
-    static ANSWERS: OnceLock<Mutex<HashMap<String, Vec<IpAddr>>>> = OnceLock::new();
-    ANSWERS.get_or_init(Default::default)
-}
-
-fn fixed_answer(host: &str, port: u16) -> Option<Vec<SocketAddr>> {
-    let answers = fixed_answers()
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let ips = answers.get(&host.to_ascii_lowercase())?;
-    Some(ips.iter().map(|&ip| SocketAddr::new(ip, port)).collect())
-}
-
-impl Config {
-    /// Makes every fights service of this process resolve downstream host `host` to
-    /// `ips` instead of asking the system resolver. A test hook: it lets an in-process
-    /// test give a downstream name several addresses (loopback has the whole
-    /// 127.0.0.0/8) the way a headless Service in Kubernetes does. Use a host name no
-    /// other test uses; production code never calls it.
-    #[doc(hidden)]
-    pub fn resolve_host_as(host: &str, ips: &[IpAddr]) {
-        fixed_answers()
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(host.to_ascii_lowercase(), ips.to_vec());
-    }
-}
-
-/// The two requests made to one address.
-struct Target {
-    random: Uri,
-    hello: Uri,
-}
-
-/// The addresses of a downstream host and the round-robin position among them.
-struct Balancer {
-    host: String,
-    port: u16,
-    /// The configured host, sent as the `Host` header when the URI carries an address.
-    host_header: HeaderValue,
-    random_path: String,
-    hello_path: String,
-    /// Whether `targets` holds two or more addresses; while false the configured URL is
-    /// used and the hot path reads nothing else.
-    spread: AtomicBool,
-    /// The last good lookup, in a stable order.
-    addrs: RwLock<Arc<[SocketAddr]>>,
-    targets: RwLock<Arc<[Target]>>,
-    next: AtomicUsize,
-    resolve: Resolve,
-}
-
-impl Balancer {
-    /// A balancer for `base` (`http://host:port`), or `None` when its host is an IP.
-    fn new(base: &Uri, random: &str, hello: &str, resolve: Resolve) -> Option<Self> {
-        let authority = base.authority()?;
-        let host = authority.host();
-        if host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<IpAddr>()
-            .is_ok()
-        {
-            return None;
-        }
-        Some(Self {
-            host: host.to_owned(),
-            port: authority.port_u16().unwrap_or(80),
-            host_header: HeaderValue::from_str(authority.as_str()).ok()?,
-            random_path: random.to_owned(),
-            hello_path: hello.to_owned(),
-            spread: AtomicBool::new(false),
-            addrs: RwLock::new(Arc::from(Vec::new())),
-            targets: RwLock::new(Arc::from(Vec::new())),
-            next: AtomicUsize::new(0),
-            resolve,
-        })
-    }
-
-    /// Looks the host up once and installs the answer unless the lookup failed, found
-    /// nothing or found what is already installed.
-    async fn refresh(&self) {
-        let mut addrs = match (self.resolve)(self.host.clone(), self.port).await {
-            Ok(addrs) if !addrs.is_empty() => addrs,
-            Ok(_) => {
-                log::warn!("{}: no addresses; keeping the last ones", self.host);
-                return;
-            }
-            Err(err) => {
-                log::warn!(
-                    "{}: lookup failed ({err}); keeping the last addresses",
-                    self.host
-                );
-                return;
-            }
-        };
-        addrs.sort_unstable();
-        addrs.dedup();
-        if *read(&self.addrs) == addrs[..] {
-            return;
-        }
-        let targets: Option<Vec<Target>> = addrs
-            .iter()
-            .map(|addr| {
-                Some(Target {
-                    random: format!("http://{addr}{}", self.random_path).parse().ok()?,
-                    hello: format!("http://{addr}{}", self.hello_path).parse().ok()?,
-                })
-            })
-            .collect();
-        let Some(targets) = targets else { return };
-        log::info!("{}: {} address(es) {addrs:?}", self.host, addrs.len());
-        let spread = targets.len() > 1;
-        *write(&self.targets) = Arc::from(targets);
-        *write(&self.addrs) = Arc::from(addrs);
-        self.spread.store(spread, Relaxed);
-    }
-
-    /// The next address's URI for `route` and the `Host` header to send with it, or
-    /// `None` to use the configured URL.
-    fn pick(&self, route: Route) -> Option<(Uri, HeaderValue)> {
-        if !self.spread.load(Relaxed) {
-            return None;
-        }
-        let targets = read(&self.targets).clone();
-        if targets.is_empty() {
-            return None;
-        }
-        let target = &targets[self.next.fetch_add(1, Relaxed) % targets.len()];
-        let uri = match route {
-            Route::Random => target.random.clone(),
-            Route::Hello => target.hello.clone(),
-        };
-        Some((uri, self.host_header.clone()))
-    }
-}
-
-fn read<T: ?Sized>(lock: &RwLock<Arc<T>>) -> Arc<T> {
-    lock.read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone()
-}
-
-fn write<T: ?Sized>(lock: &RwLock<Arc<T>>) -> std::sync::RwLockWriteGuard<'_, Arc<T>> {
-    lock.write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Which of the two downstream requests.
-#[derive(Debug, Clone, Copy)]
-enum Route {
-    Random,
-    Hello,
+/// Timeouts and retries shared by the three downstream clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownstreamConfig {
+    /// Bound on each attempt of a call; a call with retries can take up to
+    /// `(retries + 1) * timeout + retries * retry_delay`.
+    pub timeout: Duration,
+    /// Further attempts after a connection error or a 5xx (a timeout is not retried).
+    pub retries: u32,
+    /// Pause between attempts.
+    pub retry_delay: Duration,
+    /// How long an unused keep-alive connection stays in the pool.
+    pub pool_idle: Duration,
+    /// Idle connections kept per downstream host.
+    pub pool_max_idle: usize,
 }
 
 /// How one downstream call ended, the `outcome` label of the call counter.
@@ -276,7 +101,7 @@ pub struct Downstream {
     hello: Uri,
     /// Spreads requests over the host's addresses; `None` for an IP in the URL.
     balancer: Option<Arc<Balancer>>,
-    /// Re-resolves the host every [`RESOLVE_EVERY`]; aborted on drop.
+    /// Looks the host up again periodically; aborted on drop.
     refresher: Option<tokio::task::JoinHandle<()>>,
     connections: Connections,
     config: DownstreamConfig,
@@ -287,44 +112,20 @@ pub struct Downstream {
 }
 
 impl Downstream {
-    /// `base` is `http://host:port`; `random` and `hello` are the paths called.
+    /// `base` is `http://host:port`; `random` and `hello` are the paths called; a host
+    /// name in `base` is looked up with `resolver`, and looked up again periodically when
+    /// called within a Tokio runtime.
     pub fn new(
         name: &'static str,
         base: &str,
         random: &str,
         hello: &str,
         config: &DownstreamConfig,
-    ) -> Result<Self, http::uri::InvalidUri> {
-        Self::with_resolver(name, base, random, hello, config, system_resolver())
-    }
-
-    /// [`Downstream::new`] with the host's addresses looked up by `resolve`. Must be
-    /// called within a Tokio runtime for the addresses to be refreshed.
-    pub(crate) fn with_resolver(
-        name: &'static str,
-        base: &str,
-        random: &str,
-        hello: &str,
-        config: &DownstreamConfig,
-        resolve: Resolve,
+        resolver: Resolver,
     ) -> Result<Self, http::uri::InvalidUri> {
         let base_uri: Uri = base.parse()?;
-        let balancer = Balancer::new(&base_uri, random, hello, resolve).map(Arc::new);
-        let refresher = balancer.as_ref().and_then(|balancer| {
-            let handle = tokio::runtime::Handle::try_current().ok()?;
-            let weak: Weak<Balancer> = Arc::downgrade(balancer);
-            Some(handle.spawn(async move {
-                let mut every = tokio::time::interval(RESOLVE_EVERY);
-                every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    every.tick().await;
-                    let Some(balancer) = weak.upgrade() else {
-                        return;
-                    };
-                    balancer.refresh().await;
-                }
-            }))
-        });
+        let balancer = Balancer::new(&base_uri, random, hello, resolver).map(Arc::new);
+        let refresher = balancer.as_ref().and_then(balance::keep_resolving);
         let connections = Connections::new(config.pool_max_idle, config.pool_idle);
         Ok(Self {
             name,

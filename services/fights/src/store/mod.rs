@@ -1,0 +1,263 @@
+//! Every MongoDB access of the service: storing fights (through the group-commit
+//! [`writer`] or one insert per request), reading them back as fights, and the ping of
+//! the readiness check.
+
+mod writer;
+
+use std::{
+    fmt::Write,
+    sync::{
+        atomic::{AtomicI64, Ordering::Relaxed},
+        Arc,
+    },
+    time::Duration,
+};
+
+use futures_util::{Stream, TryStreamExt};
+use mongodb::{
+    bson::{doc, oid::ObjectId},
+    event::{cmap::CmapEvent, EventHandler},
+    options::{ClientOptions, FindOptions},
+    Client, Collection,
+};
+use tokio::{
+    sync::{mpsc, oneshot},
+    task::JoinHandle,
+};
+
+use crate::{
+    config::{Config, InsertMode},
+    error::Error,
+    model::{Fight, FightDoc},
+};
+use writer::{write_batches, Pending};
+
+/// The collection of the original system.
+const COLLECTION: &str = "Fights";
+/// Server selection bound when the URL sets none: a POST while MongoDB is down answers
+/// 503 after this long instead of the driver's 30 s.
+const SERVER_SELECTION: Duration = Duration::from_secs(2);
+/// Bound on the readiness ping.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
+/// Fights a listing cursor fetches per round trip.
+const LIST_BATCH: u32 = 1_000;
+
+/// Connections of the MongoDB pool, kept from the driver's connection events because
+/// the driver exposes no pool statistics of its own.
+#[derive(Default)]
+struct PoolUsage {
+    open: AtomicI64,
+    in_use: AtomicI64,
+}
+
+impl PoolUsage {
+    fn observe(&self, event: &CmapEvent) {
+        match event {
+            CmapEvent::ConnectionCreated(_) => self.open.fetch_add(1, Relaxed),
+            CmapEvent::ConnectionClosed(_) => self.open.fetch_sub(1, Relaxed),
+            CmapEvent::ConnectionCheckedOut(_) => self.in_use.fetch_add(1, Relaxed),
+            CmapEvent::ConnectionCheckedIn(_) => self.in_use.fetch_sub(1, Relaxed),
+            _ => 0,
+        };
+    }
+}
+
+/// The fights collection and the way inserts reach it.
+pub struct FightStore {
+    client: Client,
+    fights: Collection<FightDoc>,
+    writer: Option<mpsc::Sender<Pending>>,
+    pool: Arc<PoolUsage>,
+    pool_max: u32,
+    timeout: Duration,
+}
+
+impl FightStore {
+    /// Builds the client (connecting lazily, so a MongoDB that is down makes the service
+    /// not ready rather than not start) and, in batch mode, the writer task.
+    pub async fn connect(
+        config: &Config,
+    ) -> Result<(Self, Option<JoinHandle<()>>), mongodb::error::Error> {
+        let mut options = ClientOptions::parse(&config.mongodb_url).await?;
+        options.app_name.get_or_insert_with(|| "fights".to_owned());
+        options.max_pool_size = Some(config.mongodb_pool_max);
+        options
+            .server_selection_timeout
+            .get_or_insert(SERVER_SELECTION);
+        options.connect_timeout.get_or_insert(SERVER_SELECTION);
+        let pool = Arc::new(PoolUsage::default());
+        let observed = pool.clone();
+        options.cmap_event_handler = Some(EventHandler::callback(move |event: CmapEvent| {
+            observed.observe(&event)
+        }));
+        let client = Client::with_options(options)?;
+        let fights = client
+            .database(&config.mongodb_database)
+            .collection::<FightDoc>(COLLECTION);
+        let (writer, task) = match config.insert_mode {
+            InsertMode::Single => (None, None),
+            InsertMode::Batch => {
+                let (tx, rx) = mpsc::channel(config.insert_queue);
+                (
+                    Some(tx),
+                    Some(tokio::spawn(write_batches(
+                        fights.clone(),
+                        rx,
+                        config.mongodb_timeout,
+                    ))),
+                )
+            }
+        };
+        let pool_max = config.mongodb_pool_max;
+        Ok((
+            Self {
+                client,
+                fights,
+                writer,
+                pool,
+                pool_max,
+                timeout: config.mongodb_timeout,
+            },
+            task,
+        ))
+    }
+
+    /// Stores `doc`; returns once MongoDB acknowledged it. A fight still queued when the
+    /// request gives up is not written: the writer skips requests no longer waiting.
+    pub async fn insert(&self, doc: FightDoc) -> Result<Fight, Error> {
+        let stored = match &self.writer {
+            None => {
+                self.bounded(self.fights.insert_one(&doc)).await?;
+                doc
+            }
+            Some(writer) => {
+                let (done, outcome) = oneshot::channel();
+                writer
+                    .try_send(Pending { doc, done })
+                    .map_err(|err| match err {
+                        mpsc::error::TrySendError::Full(_) => Error::Overloaded,
+                        mpsc::error::TrySendError::Closed(_) => Error::WriterStopped,
+                    })?;
+                self.bounded(async { outcome.await.map_err(|_| Error::WriterStopped)? })
+                    .await?
+            }
+        };
+        Ok(stored.into())
+    }
+
+    /// One fight, `None` when absent.
+    pub async fn find(&self, id: ObjectId) -> Result<Option<Fight>, Error> {
+        let found = self
+            .bounded(self.fights.find_one(doc! { "_id": id }))
+            .await?;
+        Ok(found.map(Fight::from))
+    }
+
+    /// Every fight in storage order, read as the stream is polled, so a listing of any
+    /// length is never held whole.
+    pub async fn all(&self) -> Result<impl Stream<Item = Result<Fight, Error>>, Error> {
+        let cursor = self
+            .bounded(self.fights.find(doc! {}).batch_size(LIST_BATCH))
+            .await?;
+        Ok(cursor.map_ok(Fight::from).map_err(Error::Store))
+    }
+
+    /// Page `page` of `size` fights, newest first.
+    pub async fn page(&self, page: u64, size: u64) -> Result<Vec<Fight>, Error> {
+        // MongoDB counts skips in a signed 64-bit integer: a page beyond that is empty.
+        let Some(skip) = page
+            .checked_mul(size)
+            .filter(|&skip| i64::try_from(skip).is_ok())
+        else {
+            return Ok(Vec::new());
+        };
+        let options = FindOptions::builder()
+            .sort(doc! { "fightDate": -1, "_id": -1 })
+            .skip(skip)
+            .limit(i64::try_from(size).unwrap_or(i64::MAX))
+            .build();
+        self.bounded(async {
+            self.fights
+                .find(doc! {})
+                .with_options(options)
+                .await?
+                .map_ok(Fight::from)
+                .try_collect::<Vec<_>>()
+                .await
+        })
+        .await
+    }
+
+    /// Waits for one MongoDB operation at most the configured timeout.
+    async fn bounded<T, E>(
+        &self,
+        operation: impl std::future::IntoFuture<Output = Result<T, E>>,
+    ) -> Result<T, Error>
+    where
+        Error: From<E>,
+    {
+        match tokio::time::timeout(self.timeout, operation).await {
+            Ok(outcome) => Ok(outcome?),
+            Err(_) => Err(Error::StoreTimeout(self.timeout)),
+        }
+    }
+
+    /// Whether MongoDB answers a ping within two seconds.
+    pub async fn ping(&self) -> Result<(), String> {
+        let admin = self.client.database("admin");
+        let ping = admin.run_command(doc! { "ping": 1 });
+        match tokio::time::timeout(PING_TIMEOUT, ping).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(err)) => Err(err.to_string()),
+            Err(_) => Err("ping timed out".to_owned()),
+        }
+    }
+
+    /// Opens up to `connections` pooled connections ahead of the first requests.
+    pub async fn warm(&self, connections: usize) {
+        let pings = (0..connections).map(|_| self.ping());
+        futures_util::future::join_all(pings).await;
+    }
+
+    /// Appends MongoDB pool usage and the insert queue depth in Prometheus text format.
+    pub fn render_metrics(&self, out: &mut String) {
+        let gauges = [
+            (
+                "fights_mongodb_pool_max",
+                "Connections the MongoDB pool may open.",
+                i64::from(self.pool_max),
+            ),
+            (
+                "fights_mongodb_pool_open",
+                "Open MongoDB connections.",
+                self.pool.open.load(Relaxed),
+            ),
+            (
+                "fights_mongodb_pool_in_use",
+                "MongoDB connections checked out.",
+                self.pool.in_use.load(Relaxed),
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {}",
+                value.max(0)
+            );
+        }
+        if let Some(writer) = &self.writer {
+            let queued = writer.max_capacity() - writer.capacity();
+            let name = "fights_insert_queue_depth";
+            let _ = writeln!(
+                out,
+                "# HELP {name} Fights waiting for the writer task.\n# TYPE {name} gauge\n{name} {queued}"
+            );
+        }
+    }
+
+    /// Closes the pool once every user of the store is gone.
+    pub async fn shutdown(self) {
+        drop(self.writer);
+        self.client.shutdown().await;
+    }
+}

@@ -1,0 +1,46 @@
+//! Group commit: one task stores whatever fights are queued with one `insert_many`, so
+//! that under load many requests share one MongoDB round trip while each still answers
+//! only once its fight is acknowledged.
+
+use std::time::Duration;
+
+use mongodb::Collection;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{error::Error, model::FightDoc};
+
+/// Most fights written with one `insert_many`.
+const BATCH: usize = 64;
+
+/// One fight waiting for the writer task, with where to send it back once stored.
+pub struct Pending {
+    pub doc: FightDoc,
+    pub done: oneshot::Sender<Result<FightDoc, Error>>,
+}
+
+/// The writer task: takes whatever is queued (up to `BATCH`), stores it with one
+/// `insert_many` bounded by `timeout` and answers every waiting request. Fights whose
+/// request stopped waiting are left out. Ends when the store is dropped.
+pub async fn write_batches(
+    fights: Collection<FightDoc>,
+    mut queue: mpsc::Receiver<Pending>,
+    timeout: Duration,
+) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while queue.recv_many(&mut batch, BATCH).await > 0 {
+        batch.retain(|pending| !pending.done.is_closed());
+        if batch.is_empty() {
+            continue;
+        }
+        let insert = fights.insert_many(batch.iter().map(|p| &p.doc));
+        let outcome = match tokio::time::timeout(timeout, insert).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(err)) => Err(Error::Store(err)),
+            Err(_) => Err(Error::StoreTimeout(timeout)),
+        };
+        for pending in batch.drain(..) {
+            let answer = outcome.clone().map(|()| pending.doc);
+            let _ = pending.done.send(answer);
+        }
+    }
+}
