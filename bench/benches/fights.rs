@@ -7,7 +7,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use fights::{
     fight::{fight, winner, Roll},
     model::{Fight, FightDoc, FightRequest, Fighter},
-    routes::resolve,
+    routes::route,
 };
 use http::Method;
 use mongodb::bson::{oid::ObjectId, DateTime};
@@ -31,7 +31,7 @@ fn routing(c: &mut Criterion) {
         ("by_id", Method::GET, "/api/fights/653bea9d188984908cd12429"),
     ] {
         group.bench_function(name, |b| {
-            b.iter(|| resolve(black_box(&method), black_box(path)).is_ok())
+            b.iter(|| route(black_box(&method), black_box(path)).is_ok())
         });
     }
     group.finish();

@@ -1,4 +1,7 @@
-//! What tells heroes and villains apart: table, paths, messages and defaults.
+//! What tells heroes and villains apart: table, paths, metric labels, messages and
+//! defaults.
+
+use crate::routes::{labels, Endpoint};
 
 /// One catalogue served by this crate.
 #[derive(Debug)]
@@ -13,6 +16,8 @@ pub struct Kind {
     pub noun: &'static str,
     /// The kind-specific random path segment next to `random`.
     pub random_path: &'static str,
+    /// The label of each endpoint under `base`; see [`Endpoint::label`].
+    pub labels: fn(&Endpoint<'_>) -> &'static str,
     pub hello: &'static str,
     /// `LISTEN` channel fed by the table's trigger.
     pub channel: &'static str,
@@ -30,6 +35,7 @@ pub const HEROES: &Kind = &Kind {
     table: "hero",
     noun: "hero",
     random_path: "random_hero",
+    labels: labels!("/api/heroes", "random_hero"),
     hello: "Hello Hero Resource",
     channel: "hero_ids",
     notify_sql: include_str!("../../../database/heroes-db/02-notify.sql"),
@@ -44,6 +50,7 @@ pub const VILLAINS: &Kind = &Kind {
     table: "villain",
     noun: "villain",
     random_path: "random_villain",
+    labels: labels!("/api/villains", "random_villain"),
     hello: "Hello Villain Resource",
     channel: "villain_ids",
     notify_sql: include_str!("../../../database/villains-db/02-notify.sql"),

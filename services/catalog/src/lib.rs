@@ -14,12 +14,15 @@ use std::{error::Error as StdError, sync::Arc};
 
 use http::Request;
 use hyper::body::Incoming;
-use kit::{metrics::write_sample, process::Shutdown, App, Check, RandomIds, Routed};
+use kit::{
+    labels::UNMATCHED, metrics::write_sample, process::Shutdown, App, Check, RandomIds, Routed,
+};
 use tokio::net::TcpListener;
 
 pub use config::Config;
 pub use error::Error;
 pub use kind::{Kind, HEROES, VILLAINS};
+use routes::Endpoint;
 use store::Store;
 
 /// A running catalogue service.
@@ -28,6 +31,8 @@ pub struct Catalog {
     store: Store,
     ids: Arc<RandomIds>,
     max_body: usize,
+    /// The route labels of `kind`, for the request metrics.
+    labels: Vec<&'static str>,
 }
 
 impl Catalog {
@@ -39,12 +44,15 @@ impl Catalog {
             store: Store::new(config.kind, config.database.clone(), config.pool_max)?,
             ids: Arc::new(RandomIds::default()),
             max_body: config.server.max_body_bytes,
+            labels: Endpoint::labels(config.kind),
         })
     }
 }
 
 impl App for Catalog {
-    const ROUTES: &'static [&'static str] = routes::LABELS;
+    fn routes(&self) -> &[&'static str] {
+        &self.labels
+    }
 
     fn name(&self) -> &'static str {
         self.kind.name
@@ -55,7 +63,17 @@ impl App for Catalog {
     }
 
     async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Routed {
-        handlers::handle(&self, req).await
+        let (parts, body) = req.into_parts();
+        match routes::route(self.kind, &parts.method, parts.uri.path()) {
+            Ok(endpoint) => {
+                let answer = handlers::dispatch(&self, endpoint, parts.uri.query(), body).await;
+                Routed::new(
+                    endpoint.label(self.kind),
+                    answer.unwrap_or_else(Error::into_response),
+                )
+            }
+            Err(problem) => Routed::new(UNMATCHED, problem.into_response()),
+        }
     }
 
     async fn ready(&self) -> Vec<Check> {

@@ -1,94 +1,119 @@
-//! Which endpoint a method and path name: one flat match, no allocation.
+//! Which endpoint a method and path name: one flat match, no allocation. Path
+//! parameters stay text here; the handler parses them like any other input, so a
+//! malformed one is a 400 counted under its endpoint.
 
 use http::Method;
 use kit::Problem;
 
 use crate::Kind;
 
+/// Every catalogue endpoint; [`crate::handlers::dispatch`] runs each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route {
+pub enum Endpoint<'a> {
     List,
     Create,
     ReplaceAll,
     DeleteAll,
     Hello,
+    /// `random_hero` or `random_villain`.
+    RandomOfKind,
     Random,
-    Get(i64),
-    Update(i64),
-    Patch(i64),
-    Delete(i64),
+    Get(&'a str),
+    Replace(&'a str),
+    Patch(&'a str),
+    Delete(&'a str),
 }
 
-/// Every label `Route::label` returns, for the metrics table.
-pub const LABELS: &[&str] = &[
-    "list",
-    "create",
-    "replace_all",
-    "delete_all",
-    "hello",
-    "random",
-    "get",
-    "update",
-    "patch",
-    "delete",
-];
+impl Endpoint<'static> {
+    /// One of each endpoint (path parameters are placeholders).
+    pub const ALL: [Self; 11] = [
+        Endpoint::List,
+        Endpoint::Create,
+        Endpoint::ReplaceAll,
+        Endpoint::DeleteAll,
+        Endpoint::Hello,
+        Endpoint::RandomOfKind,
+        Endpoint::Random,
+        Endpoint::Get("{id}"),
+        Endpoint::Replace("{id}"),
+        Endpoint::Patch("{id}"),
+        Endpoint::Delete("{id}"),
+    ];
 
-impl Route {
-    pub fn label(self) -> &'static str {
-        match self {
-            Route::List => "list",
-            Route::Create => "create",
-            Route::ReplaceAll => "replace_all",
-            Route::DeleteAll => "delete_all",
-            Route::Hello => "hello",
-            Route::Random => "random",
-            Route::Get(_) => "get",
-            Route::Update(_) => "update",
-            Route::Patch(_) => "patch",
-            Route::Delete(_) => "delete",
-        }
+    /// The label of every endpoint of `kind`, for the request metrics.
+    pub fn labels(kind: &Kind) -> Vec<&'static str> {
+        Self::ALL
+            .iter()
+            .map(|endpoint| endpoint.label(kind))
+            .collect()
     }
 }
 
-pub fn route(kind: &Kind, method: &Method, path: &str) -> Result<Route, Problem> {
+impl Endpoint<'_> {
+    /// The operation as `kind`'s OpenAPI document names it, the `route` label of the
+    /// request metrics.
+    pub fn label(&self, kind: &Kind) -> &'static str {
+        (kind.labels)(self)
+    }
+}
+
+/// The labels of one catalogue, written out from its base path and random segment at
+/// compile time: `labels!("/api/heroes", "random_hero")`. A macro because a label is a
+/// `&'static str` and only `concat!` joins literals into one.
+macro_rules! labels {
+    ($base:literal, $random:literal) => {
+        |endpoint: &$crate::routes::Endpoint<'_>| match endpoint {
+            $crate::routes::Endpoint::List => concat!("GET ", $base),
+            $crate::routes::Endpoint::Create => concat!("POST ", $base),
+            $crate::routes::Endpoint::ReplaceAll => concat!("PUT ", $base),
+            $crate::routes::Endpoint::DeleteAll => concat!("DELETE ", $base),
+            $crate::routes::Endpoint::Hello => concat!("GET ", $base, "/hello"),
+            $crate::routes::Endpoint::RandomOfKind => concat!("GET ", $base, "/", $random),
+            $crate::routes::Endpoint::Random => concat!("GET ", $base, "/random"),
+            $crate::routes::Endpoint::Get(_) => concat!("GET ", $base, "/{id}"),
+            $crate::routes::Endpoint::Replace(_) => concat!("PUT ", $base, "/{id}"),
+            $crate::routes::Endpoint::Patch(_) => concat!("PATCH ", $base, "/{id}"),
+            $crate::routes::Endpoint::Delete(_) => concat!("DELETE ", $base, "/{id}"),
+        }
+    };
+}
+pub(crate) use labels;
+
+/// The endpoint `method` and `path` name in `kind`'s catalogue, or the 404 (unknown
+/// path) or 405 (known path, other methods, with `Allow`) to answer.
+pub fn route<'a>(kind: &Kind, method: &Method, path: &'a str) -> Result<Endpoint<'a>, Problem> {
     let Some(rest) = path.strip_prefix(kind.base) else {
         return Err(Problem::unknown_path());
     };
-    let m = method.clone();
-    match rest {
-        "" | "/" => match m {
-            Method::GET => Ok(Route::List),
-            Method::POST => Ok(Route::Create),
-            Method::PUT => Ok(Route::ReplaceAll),
-            Method::DELETE => Ok(Route::DeleteAll),
+    let get_only = |endpoint| match *method {
+        Method::GET => Ok(endpoint),
+        _ => Err(Problem::method_not_allowed("GET")),
+    };
+    let segment = match rest {
+        "" | "/" => None,
+        _ => match rest.strip_prefix('/') {
+            Some(segment) if !segment.contains('/') => Some(segment),
+            _ => return Err(Problem::unknown_path()),
+        },
+    };
+    match segment {
+        None => match *method {
+            Method::GET => Ok(Endpoint::List),
+            Method::POST => Ok(Endpoint::Create),
+            Method::PUT => Ok(Endpoint::ReplaceAll),
+            Method::DELETE => Ok(Endpoint::DeleteAll),
             _ => Err(Problem::method_not_allowed("GET, POST, PUT, DELETE")),
         },
-        "/hello" => match m {
-            Method::GET => Ok(Route::Hello),
-            _ => Err(Problem::method_not_allowed("GET")),
+        Some("hello") => get_only(Endpoint::Hello),
+        Some("random") => get_only(Endpoint::Random),
+        Some(segment) if segment == kind.random_path => get_only(Endpoint::RandomOfKind),
+        Some(id) => match *method {
+            Method::GET => Ok(Endpoint::Get(id)),
+            Method::PUT => Ok(Endpoint::Replace(id)),
+            Method::PATCH => Ok(Endpoint::Patch(id)),
+            Method::DELETE => Ok(Endpoint::Delete(id)),
+            _ => Err(Problem::method_not_allowed("GET, PUT, PATCH, DELETE")),
         },
-        _ if rest == "/random" || rest.strip_prefix('/') == Some(kind.random_path) => match m {
-            Method::GET => Ok(Route::Random),
-            _ => Err(Problem::method_not_allowed("GET")),
-        },
-        _ => {
-            let Some(segment) = rest.strip_prefix('/').filter(|s| !s.contains('/')) else {
-                return Err(Problem::unknown_path());
-            };
-            let by_id: fn(i64) -> Route = match m {
-                Method::GET => Route::Get,
-                Method::PUT => Route::Update,
-                Method::PATCH => Route::Patch,
-                Method::DELETE => Route::Delete,
-                _ => return Err(Problem::method_not_allowed("GET, PUT, PATCH, DELETE")),
-            };
-            segment.parse().map(by_id).map_err(|_| {
-                Problem::bad_request(format!(
-                    "The {} id must be an integer, got '{segment}'",
-                    kind.noun
-                ))
-            })
-        }
     }
 }
 
@@ -97,111 +122,107 @@ mod tests {
     use super::*;
     use crate::{HEROES, VILLAINS};
 
-    fn status(result: Result<Route, Problem>) -> Result<Route, u16> {
-        result.map_err(|p| p.status.as_u16())
+    fn status<'a>(kind: &Kind, method: Method, path: &'a str) -> Result<Endpoint<'a>, u16> {
+        route(kind, &method, path).map_err(|p| p.status.as_u16())
     }
 
     #[test]
-    fn collection_and_fixed_paths() {
+    fn every_endpoint_is_reachable_under_its_label() {
+        use Endpoint::*;
+        for (method, path, expected, label) in [
+            (Method::GET, "/api/heroes", List, "GET /api/heroes"),
+            (Method::POST, "/api/heroes/", Create, "POST /api/heroes"),
+            (Method::PUT, "/api/heroes", ReplaceAll, "PUT /api/heroes"),
+            (
+                Method::DELETE,
+                "/api/heroes",
+                DeleteAll,
+                "DELETE /api/heroes",
+            ),
+            (
+                Method::GET,
+                "/api/heroes/hello",
+                Hello,
+                "GET /api/heroes/hello",
+            ),
+            (
+                Method::GET,
+                "/api/heroes/random_hero",
+                RandomOfKind,
+                "GET /api/heroes/random_hero",
+            ),
+            (
+                Method::GET,
+                "/api/heroes/random",
+                Random,
+                "GET /api/heroes/random",
+            ),
+            (
+                Method::GET,
+                "/api/heroes/51",
+                Get("51"),
+                "GET /api/heroes/{id}",
+            ),
+            (
+                Method::PUT,
+                "/api/heroes/51",
+                Replace("51"),
+                "PUT /api/heroes/{id}",
+            ),
+            (
+                Method::PATCH,
+                "/api/heroes/51",
+                Patch("51"),
+                "PATCH /api/heroes/{id}",
+            ),
+            (
+                Method::DELETE,
+                "/api/heroes/-1",
+                Delete("-1"),
+                "DELETE /api/heroes/{id}",
+            ),
+        ] {
+            let found = status(HEROES, method.clone(), path);
+            assert_eq!(found, Ok(expected), "{method} {path}");
+            assert_eq!(found.map(|e| e.label(HEROES)), Ok(label));
+            assert!(Endpoint::labels(HEROES).contains(&label), "{label}");
+        }
+    }
+
+    #[test]
+    fn labels_follow_the_kind_and_are_distinct() {
+        for kind in [HEROES, VILLAINS] {
+            let mut labels = Endpoint::labels(kind);
+            for label in &labels {
+                let path = label.split_once(' ').map(|(_, path)| path);
+                assert!(path.is_some_and(|p| p.starts_with(kind.base)), "{label}");
+            }
+            labels.sort_unstable();
+            labels.dedup();
+            assert_eq!(labels.len(), Endpoint::ALL.len());
+        }
         assert_eq!(
-            status(route(HEROES, &Method::GET, "/api/heroes")),
-            Ok(Route::List)
-        );
-        assert_eq!(
-            status(route(HEROES, &Method::POST, "/api/heroes/")),
-            Ok(Route::Create)
-        );
-        assert_eq!(
-            status(route(HEROES, &Method::PUT, "/api/heroes")),
-            Ok(Route::ReplaceAll)
-        );
-        assert_eq!(
-            status(route(HEROES, &Method::DELETE, "/api/heroes")),
-            Ok(Route::DeleteAll)
-        );
-        assert_eq!(
-            status(route(HEROES, &Method::GET, "/api/heroes/hello")),
-            Ok(Route::Hello)
-        );
-        assert_eq!(
-            status(route(HEROES, &Method::GET, "/api/heroes/random")),
-            Ok(Route::Random)
-        );
-        assert_eq!(
-            status(route(HEROES, &Method::GET, "/api/heroes/random_hero")),
-            Ok(Route::Random)
-        );
-        assert_eq!(
-            status(route(
-                VILLAINS,
-                &Method::GET,
-                "/api/villains/random_villain"
-            )),
-            Ok(Route::Random)
+            Endpoint::RandomOfKind.label(VILLAINS),
+            "GET /api/villains/random_villain"
         );
     }
 
     #[test]
-    fn by_id() {
+    fn unknown_paths_are_404_and_wrong_methods_405() {
+        assert_eq!(status(HEROES, Method::GET, "/api/heroes/1/2"), Err(404));
+        assert_eq!(status(HEROES, Method::GET, "/api/heroesx"), Err(404));
+        assert_eq!(status(HEROES, Method::GET, "/api/villains"), Err(404));
+        assert_eq!(status(HEROES, Method::POST, "/api/heroes/1"), Err(405));
+        assert_eq!(status(HEROES, Method::PATCH, "/api/heroes"), Err(405));
+        assert_eq!(status(HEROES, Method::POST, "/api/heroes/random"), Err(405));
         assert_eq!(
-            status(route(HEROES, &Method::GET, "/api/heroes/51")),
-            Ok(Route::Get(51))
+            status(VILLAINS, Method::GET, "/api/villains/random_villain"),
+            Ok(Endpoint::RandomOfKind)
         );
         assert_eq!(
-            status(route(HEROES, &Method::PUT, "/api/heroes/51")),
-            Ok(Route::Update(51))
-        );
-        assert_eq!(
-            status(route(HEROES, &Method::PATCH, "/api/heroes/51")),
-            Ok(Route::Patch(51))
-        );
-        assert_eq!(
-            status(route(HEROES, &Method::DELETE, "/api/heroes/-1")),
-            Ok(Route::Delete(-1))
-        );
-    }
-
-    #[test]
-    fn errors() {
-        assert_eq!(
-            status(route(HEROES, &Method::GET, "/api/heroes/abc")),
-            Err(400)
-        );
-        assert_eq!(
-            status(route(
-                HEROES,
-                &Method::GET,
-                "/api/heroes/99999999999999999999"
-            )),
-            Err(400)
-        );
-        assert_eq!(
-            status(route(HEROES, &Method::GET, "/api/heroes/random_villain")),
-            Err(400)
-        );
-        assert_eq!(
-            status(route(HEROES, &Method::GET, "/api/heroes/1/2")),
-            Err(404)
-        );
-        assert_eq!(
-            status(route(HEROES, &Method::GET, "/api/heroesx")),
-            Err(404)
-        );
-        assert_eq!(
-            status(route(HEROES, &Method::GET, "/api/villains")),
-            Err(404)
-        );
-        assert_eq!(
-            status(route(HEROES, &Method::POST, "/api/heroes/1")),
-            Err(405)
-        );
-        assert_eq!(
-            status(route(HEROES, &Method::PATCH, "/api/heroes")),
-            Err(405)
-        );
-        assert_eq!(
-            status(route(HEROES, &Method::POST, "/api/heroes/random")),
-            Err(405)
+            status(HEROES, Method::GET, "/api/heroes/random_villain"),
+            Ok(Endpoint::Get("random_villain")),
+            "another kind's random segment is an id, refused by the handler"
         );
     }
 }

@@ -1,4 +1,5 @@
 //! One function per endpoint: parse the request, call downstreams or the store, answer.
+//! [`dispatch`] says which function serves which endpoint.
 
 use http::StatusCode;
 use hyper::body::Incoming;
@@ -13,6 +14,7 @@ use crate::{
         fallback_hero, fallback_location, fallback_villain, FightDoc, FightLocation, FightRequest,
         Fighter, FighterInput, Fighters,
     },
+    routes::Endpoint,
     Fights,
 };
 
@@ -22,8 +24,37 @@ const MAX_SIZE: u64 = 100;
 /// Encoded size of a typical fight, to size response buffers.
 const FIGHT_BYTES: usize = 768;
 
+/// Runs the handler of `endpoint`; `query` and `body` are the request's.
+pub async fn dispatch(
+    app: &Fights,
+    endpoint: Endpoint<'_>,
+    query: Option<&str>,
+    body: Incoming,
+) -> Result<Response, Error> {
+    match endpoint {
+        Endpoint::List => list(app, query).await,
+        Endpoint::Create => create(app, body).await,
+        Endpoint::Get(id) => get(app, id).await,
+        Endpoint::RandomFighters => Ok(random_fighters(app).await),
+        Endpoint::RandomLocation => Ok(random_location(app).await),
+        Endpoint::ExecuteFight => execute_fight(app).await,
+        Endpoint::Hello => Ok(response::text(StatusCode::OK, "Hello Fight Resource")),
+        Endpoint::HelloHeroes => {
+            Ok(relay_hello(&app.heroes, "Could not invoke the Heroes microservice").await)
+        }
+        Endpoint::HelloVillains => {
+            Ok(relay_hello(&app.villains, "Could not invoke the Villains microservice").await)
+        }
+        Endpoint::HelloLocations => Ok(relay_hello(
+            &app.locations,
+            "Could not invoke the Locations microservice",
+        )
+        .await),
+    }
+}
+
 /// Hero and villain are fetched concurrently: the answer waits for the slower one only.
-pub async fn random_fighters(app: &Fights) -> Response {
+async fn random_fighters(app: &Fights) -> Response {
     let (hero, villain) = tokio::join!(
         app.heroes.random(fallback_hero),
         app.villains.random(fallback_villain)
@@ -32,13 +63,13 @@ pub async fn random_fighters(app: &Fights) -> Response {
 }
 
 /// Always 200: a failing locations service yields the fallback location.
-pub async fn random_location(app: &Fights) -> Response {
+async fn random_location(app: &Fights) -> Response {
     let location = app.locations.random(fallback_location).await;
     response::json(StatusCode::OK, &location, 256)
 }
 
 /// The whole game in one call: fetch all three concurrently, fight, store.
-pub async fn execute_fight(app: &Fights) -> Result<Response, Error> {
+async fn execute_fight(app: &Fights) -> Result<Response, Error> {
     let (hero, villain, location) = tokio::join!(
         app.heroes.random(fallback_hero),
         app.villains.random(fallback_villain),
@@ -48,7 +79,7 @@ pub async fn execute_fight(app: &Fights) -> Result<Response, Error> {
 }
 
 /// Answers only after the fight is stored, so a 200 fight can always be read back.
-pub async fn create(app: &Fights, body: Incoming) -> Result<Response, Error> {
+async fn create(app: &Fights, body: Incoming) -> Result<Response, Error> {
     let mut bytes = kit::body::read(body, app.max_body).await?;
     let request: FightRequest = kit::json::from_body(&mut bytes)?;
     let (hero, villain) = validate(request.hero, request.villain)?;
@@ -109,7 +140,7 @@ fn fighter(
 
 /// Without `page` or `size` every fight in storage order, streamed; otherwise one page,
 /// newest first.
-pub async fn list(app: &Fights, query: Option<&str>) -> Result<Response, Error> {
+async fn list(app: &Fights, query: Option<&str>) -> Result<Response, Error> {
     let page = int_param::<u64>(query, "page")?;
     if let Some(page) = page.filter(|&page| i64::try_from(page).is_err()) {
         return Err(Problem::bad_request(format!(
@@ -140,7 +171,7 @@ pub async fn list(app: &Fights, query: Option<&str>) -> Result<Response, Error> 
 }
 
 /// A malformed id is the client's mistake (400), a well-formed unknown one a 404.
-pub async fn get(app: &Fights, id: &str) -> Result<Response, Error> {
+async fn get(app: &Fights, id: &str) -> Result<Response, Error> {
     let oid = parse_id(id).ok_or_else(|| Error::BadId(id.to_owned()))?;
     let fight = app
         .store
@@ -158,13 +189,8 @@ fn parse_id(id: &str) -> Option<ObjectId> {
     ObjectId::parse_str(id).ok()
 }
 
-/// A fixed text, for smoke tests that need no dependency.
-pub fn hello() -> Response {
-    response::text(StatusCode::OK, "Hello Fight Resource")
-}
-
 /// The downstream's hello text, or the sentence saying it could not be reached.
-pub async fn relay_hello(downstream: &Downstream, unreachable: &'static str) -> Response {
+async fn relay_hello(downstream: &Downstream, unreachable: &'static str) -> Response {
     match downstream.hello().await {
         Some(text) => response::bytes(StatusCode::OK, response::TEXT, text),
         None => response::text(StatusCode::OK, unreachable),

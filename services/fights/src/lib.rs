@@ -18,13 +18,13 @@ use std::{error::Error as StdError, sync::Arc, time::Duration};
 
 use http::Request;
 use hyper::body::Incoming;
-use kit::{process::Shutdown, Check, Routed};
+use kit::{labels::UNMATCHED, process::Shutdown, Check, Routed};
 use tokio::net::TcpListener;
 
 pub use config::{Config, InsertMode};
 pub use downstream::{DownstreamConfig, Resolver};
 
-use crate::{downstream::Downstream, routes::Endpoint, store::FightStore};
+use crate::{downstream::Downstream, error::Error, routes::Endpoint, store::FightStore};
 
 /// Connections opened per downstream and to MongoDB before the first request needs them.
 const WARM_CONNECTIONS: usize = 4;
@@ -38,6 +38,8 @@ struct Fights {
     villains: Downstream,
     locations: Downstream,
     max_body: usize,
+    /// The route labels, for the request metrics.
+    labels: Vec<&'static str>,
 }
 
 /// Serves the fights API on `listener` until `shutdown` completes, then drains requests,
@@ -76,6 +78,7 @@ pub async fn run(
             config.resolver.clone(),
         )?,
         max_body: config.server.max_body_bytes,
+        labels: Endpoint::labels(),
     });
     let warm = tokio::spawn({
         let app = app.clone();
@@ -113,7 +116,9 @@ pub async fn run(
 }
 
 impl kit::App for Fights {
-    const ROUTES: &'static [&'static str] = routes::ROUTES;
+    fn routes(&self) -> &[&'static str] {
+        &self.labels
+    }
 
     fn name(&self) -> &'static str {
         "fights"
@@ -125,36 +130,16 @@ impl kit::App for Fights {
 
     async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Routed {
         let (parts, body) = req.into_parts();
-        let (endpoint, route) = match routes::resolve(&parts.method, parts.uri.path()) {
-            Ok(found) => found,
-            Err((problem, route)) => return Routed::new(route, problem.into_response()),
-        };
-        let app = &*self;
-        let result = match endpoint {
-            Endpoint::List => handlers::list(app, parts.uri.query()).await,
-            Endpoint::Create => handlers::create(app, body).await,
-            Endpoint::Get(id) => handlers::get(app, id).await,
-            Endpoint::ExecuteFight => handlers::execute_fight(app).await,
-            Endpoint::RandomFighters => Ok(handlers::random_fighters(app).await),
-            Endpoint::RandomLocation => Ok(handlers::random_location(app).await),
-            Endpoint::Hello => Ok(handlers::hello()),
-            Endpoint::HelloHeroes => Ok(handlers::relay_hello(
-                &app.heroes,
-                "Could not invoke the Heroes microservice",
-            )
-            .await),
-            Endpoint::HelloVillains => Ok(handlers::relay_hello(
-                &app.villains,
-                "Could not invoke the Villains microservice",
-            )
-            .await),
-            Endpoint::HelloLocations => Ok(handlers::relay_hello(
-                &app.locations,
-                "Could not invoke the Locations microservice",
-            )
-            .await),
-        };
-        Routed::new(route, result.unwrap_or_else(error::Error::into_response))
+        match routes::route(&parts.method, parts.uri.path()) {
+            Ok(endpoint) => {
+                let answer = handlers::dispatch(&self, endpoint, parts.uri.query(), body).await;
+                Routed::new(
+                    endpoint.label(),
+                    answer.unwrap_or_else(Error::into_response),
+                )
+            }
+            Err(problem) => Routed::new(UNMATCHED, problem.into_response()),
+        }
     }
 
     async fn ready(&self) -> Vec<Check> {

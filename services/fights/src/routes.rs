@@ -1,11 +1,12 @@
-//! The routing table: one flat match from method and path to an endpoint and the label
-//! it is counted under.
+//! Which endpoint a method and path name: one flat match, no allocation. Path
+//! parameters stay text here; the handler parses them like any other input, so a
+//! malformed one is a 400 counted under its endpoint.
 
 use http::Method;
 use kit::Problem;
 
-/// The fights endpoints.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Every fights endpoint; [`crate::handlers::dispatch`] runs each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint<'a> {
     List,
     Create,
@@ -19,59 +20,69 @@ pub enum Endpoint<'a> {
     HelloLocations,
 }
 
-/// Every route label, for the request metrics.
-pub const ROUTES: &[&str] = &[
-    LIST,
-    CREATE,
-    GET,
-    RANDOM_FIGHTERS,
-    RANDOM_LOCATION,
-    EXECUTE,
-    HELLO,
-    HELLO_HEROES,
-    HELLO_VILLAINS,
-    HELLO_LOCATIONS,
-];
-const LIST: &str = "GET /api/fights";
-const CREATE: &str = "POST /api/fights";
-const GET: &str = "GET /api/fights/{id}";
-const RANDOM_FIGHTERS: &str = "GET /api/fights/randomfighters";
-const RANDOM_LOCATION: &str = "GET /api/fights/randomlocation";
-const EXECUTE: &str = "GET /api/fights/execute_fight";
-const HELLO: &str = "GET /api/fights/hello";
-const HELLO_HEROES: &str = "GET /api/fights/hello/heroes";
-const HELLO_VILLAINS: &str = "GET /api/fights/hello/villains";
-const HELLO_LOCATIONS: &str = "GET /api/fights/hello/locations";
+impl Endpoint<'static> {
+    /// One of each endpoint (path parameters are placeholders).
+    pub const ALL: [Self; 10] = [
+        Endpoint::List,
+        Endpoint::Create,
+        Endpoint::Get("{id}"),
+        Endpoint::RandomFighters,
+        Endpoint::RandomLocation,
+        Endpoint::ExecuteFight,
+        Endpoint::Hello,
+        Endpoint::HelloHeroes,
+        Endpoint::HelloVillains,
+        Endpoint::HelloLocations,
+    ];
 
-/// The endpoint of a request and its route label, or the 404/405 problem with the label
-/// it is counted under.
-pub fn resolve<'a>(
-    method: &Method,
-    path: &'a str,
-) -> Result<(Endpoint<'a>, &'static str), (Problem, &'static str)> {
-    let get = |endpoint, label| {
-        if method == Method::GET {
-            Ok((endpoint, label))
-        } else {
-            Err((Problem::method_not_allowed("GET"), label))
+    /// The label of every endpoint, for the request metrics.
+    pub fn labels() -> Vec<&'static str> {
+        Self::ALL.iter().map(Endpoint::label).collect()
+    }
+}
+
+impl Endpoint<'_> {
+    /// The operation as the OpenAPI document names it, the `route` label of the request
+    /// metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Endpoint::List => "GET /api/fights",
+            Endpoint::Create => "POST /api/fights",
+            Endpoint::Get(_) => "GET /api/fights/{id}",
+            Endpoint::RandomFighters => "GET /api/fights/randomfighters",
+            Endpoint::RandomLocation => "GET /api/fights/randomlocation",
+            Endpoint::ExecuteFight => "GET /api/fights/execute_fight",
+            Endpoint::Hello => "GET /api/fights/hello",
+            Endpoint::HelloHeroes => "GET /api/fights/hello/heroes",
+            Endpoint::HelloVillains => "GET /api/fights/hello/villains",
+            Endpoint::HelloLocations => "GET /api/fights/hello/locations",
         }
+    }
+}
+
+/// The endpoint `method` and `path` name, or the 404 (unknown path) or 405 (known path,
+/// other methods, with `Allow`) to answer.
+pub fn route<'a>(method: &Method, path: &'a str) -> Result<Endpoint<'a>, Problem> {
+    let get_only = |endpoint| match *method {
+        Method::GET => Ok(endpoint),
+        _ => Err(Problem::method_not_allowed("GET")),
     };
     match path {
         "/api/fights" => match *method {
-            Method::GET => Ok((Endpoint::List, LIST)),
-            Method::POST => Ok((Endpoint::Create, CREATE)),
-            _ => Err((Problem::method_not_allowed("GET, POST"), LIST)),
+            Method::GET => Ok(Endpoint::List),
+            Method::POST => Ok(Endpoint::Create),
+            _ => Err(Problem::method_not_allowed("GET, POST")),
         },
-        "/api/fights/randomfighters" => get(Endpoint::RandomFighters, RANDOM_FIGHTERS),
-        "/api/fights/randomlocation" => get(Endpoint::RandomLocation, RANDOM_LOCATION),
-        "/api/fights/execute_fight" => get(Endpoint::ExecuteFight, EXECUTE),
-        "/api/fights/hello" => get(Endpoint::Hello, HELLO),
-        "/api/fights/hello/heroes" => get(Endpoint::HelloHeroes, HELLO_HEROES),
-        "/api/fights/hello/villains" => get(Endpoint::HelloVillains, HELLO_VILLAINS),
-        "/api/fights/hello/locations" => get(Endpoint::HelloLocations, HELLO_LOCATIONS),
+        "/api/fights/randomfighters" => get_only(Endpoint::RandomFighters),
+        "/api/fights/randomlocation" => get_only(Endpoint::RandomLocation),
+        "/api/fights/execute_fight" => get_only(Endpoint::ExecuteFight),
+        "/api/fights/hello" => get_only(Endpoint::Hello),
+        "/api/fights/hello/heroes" => get_only(Endpoint::HelloHeroes),
+        "/api/fights/hello/villains" => get_only(Endpoint::HelloVillains),
+        "/api/fights/hello/locations" => get_only(Endpoint::HelloLocations),
         _ => match path.strip_prefix("/api/fights/") {
-            Some(id) if !id.is_empty() && !id.contains('/') => get(Endpoint::Get(id), GET),
-            _ => Err((Problem::unknown_path(), kit::metrics::UNMATCHED)),
+            Some(id) if !id.is_empty() && !id.contains('/') => get_only(Endpoint::Get(id)),
+            _ => Err(Problem::unknown_path()),
         },
     }
 }
@@ -80,48 +91,52 @@ pub fn resolve<'a>(
 mod tests {
     use super::*;
 
-    fn status(method: Method, path: &str) -> u16 {
-        match resolve(&method, path) {
-            Ok(_) => 200,
-            Err((problem, _)) => problem.status.as_u16(),
+    fn status(method: Method, path: &str) -> Result<Endpoint<'_>, u16> {
+        route(&method, path).map_err(|problem| problem.status.as_u16())
+    }
+
+    #[test]
+    fn every_endpoint_is_reachable_under_its_label() {
+        use Endpoint::*;
+        for (method, path, expected) in [
+            (Method::GET, "/api/fights", List),
+            (Method::POST, "/api/fights", Create),
+            (Method::GET, "/api/fights/abc", Get("abc")),
+            (Method::GET, "/api/fights/randomfighters", RandomFighters),
+            (Method::GET, "/api/fights/randomlocation", RandomLocation),
+            (Method::GET, "/api/fights/execute_fight", ExecuteFight),
+            (Method::GET, "/api/fights/hello", Hello),
+            (Method::GET, "/api/fights/hello/heroes", HelloHeroes),
+            (Method::GET, "/api/fights/hello/villains", HelloVillains),
+            (Method::GET, "/api/fights/hello/locations", HelloLocations),
+        ] {
+            let found = status(method.clone(), path);
+            assert_eq!(found, Ok(expected), "{method} {path}");
+            let label = found.map(|endpoint| endpoint.label()).unwrap_or_default();
+            assert!(Endpoint::labels().contains(&label), "{label}");
+            assert!(label.starts_with(method.as_str()), "{label}");
         }
     }
 
     #[test]
-    fn known_paths_resolve() {
-        assert_eq!(
-            resolve(&Method::GET, "/api/fights").ok(),
-            Some((Endpoint::List, LIST))
-        );
-        assert_eq!(
-            resolve(&Method::POST, "/api/fights").ok(),
-            Some((Endpoint::Create, CREATE))
-        );
-        assert_eq!(
-            resolve(&Method::GET, "/api/fights/abc").ok(),
-            Some((Endpoint::Get("abc"), GET))
-        );
-        assert_eq!(
-            resolve(&Method::GET, "/api/fights/hello/villains").ok(),
-            Some((Endpoint::HelloVillains, HELLO_VILLAINS))
-        );
-        assert_eq!(
-            resolve(&Method::GET, "/api/fights/execute_fight").ok(),
-            Some((Endpoint::ExecuteFight, EXECUTE))
-        );
+    fn labels_are_distinct() {
+        let mut labels = Endpoint::labels();
+        labels.sort_unstable();
+        labels.dedup();
+        assert_eq!(labels.len(), Endpoint::ALL.len());
     }
 
     #[test]
     fn unknown_paths_are_404_and_wrong_methods_405() {
-        assert_eq!(status(Method::GET, "/api/fight"), 404);
-        assert_eq!(status(Method::GET, "/api/fights/"), 404);
-        assert_eq!(status(Method::GET, "/api/fights/a/b"), 404);
-        assert_eq!(status(Method::DELETE, "/api/fights"), 405);
-        assert_eq!(status(Method::POST, "/api/fights/randomfighters"), 405);
-        assert_eq!(status(Method::PUT, "/api/fights/abc"), 405);
-        let allow = resolve(&Method::DELETE, "/api/fights")
+        assert_eq!(status(Method::GET, "/api/fight"), Err(404));
+        assert_eq!(status(Method::GET, "/api/fights/"), Err(404));
+        assert_eq!(status(Method::GET, "/api/fights/a/b"), Err(404));
+        assert_eq!(status(Method::DELETE, "/api/fights"), Err(405));
+        assert_eq!(status(Method::POST, "/api/fights/randomfighters"), Err(405));
+        assert_eq!(status(Method::PUT, "/api/fights/abc"), Err(405));
+        let allow = route(&Method::DELETE, "/api/fights")
             .err()
-            .and_then(|(p, _)| p.allow);
+            .and_then(|p| p.allow);
         assert_eq!(allow, Some("GET, POST"));
     }
 }

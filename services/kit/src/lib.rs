@@ -7,6 +7,7 @@
 pub mod body;
 pub mod config;
 pub mod json;
+pub mod labels;
 pub mod metrics;
 pub mod problem;
 pub mod process;

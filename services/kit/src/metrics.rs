@@ -7,6 +7,8 @@ use std::{
     time::Duration,
 };
 
+use crate::labels::{LIVE, METRICS, OPENAPI, READY, UNMATCHED};
+
 /// Statuses counted in a slot of their own; anything else counts as `other`.
 const STATUSES: [u16; 12] = [200, 201, 204, 400, 404, 405, 409, 413, 415, 500, 502, 503];
 
@@ -14,9 +16,6 @@ const STATUSES: [u16; 12] = [200, 201, 204, 400, 404, 405, 409, 413, 415, 500, 5
 const BUCKETS_US: [u64; 12] = [
     250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000, 2_500_000,
 ];
-
-/// Route label of requests no route matched.
-pub const UNMATCHED: &str = "unmatched";
 
 struct RouteStats {
     name: &'static str,
@@ -36,13 +35,7 @@ impl Metrics {
     /// `routes` are the labels handlers report; the kit's own routes and `unmatched` are
     /// added here.
     pub fn new(service: &'static str, routes: &[&'static str]) -> Self {
-        let kit_routes = [
-            crate::serve::LIVE,
-            crate::serve::READY,
-            crate::serve::METRICS,
-            crate::serve::OPENAPI,
-            UNMATCHED,
-        ];
+        let kit_routes = [LIVE, READY, METRICS, OPENAPI, UNMATCHED];
         let routes = routes
             .iter()
             .chain(kit_routes.iter())

@@ -27,12 +27,13 @@ use tokio::{
     sync::Semaphore,
 };
 
-use crate::{config::ConfigError, config::Env, metrics::Metrics, response, Problem, Response};
-
-pub const LIVE: &str = "/q/health/live";
-pub const READY: &str = "/q/health/ready";
-pub const METRICS: &str = "/q/metrics";
-pub const OPENAPI: &str = "/q/openapi";
+use crate::{
+    config::ConfigError,
+    config::Env,
+    labels::{LIVE, METRICS, OPENAPI, READY, UNMATCHED},
+    metrics::Metrics,
+    response, Problem, Response,
+};
 const OVERLOADED: &str = "overloaded";
 
 /// How long a readiness check may take before the service counts as not ready.
@@ -117,7 +118,7 @@ impl Check {
 /// A service served by the kit.
 pub trait App: Send + Sync + 'static {
     /// Every route label `handle` reports.
-    const ROUTES: &'static [&'static str];
+    fn routes(&self) -> &[&'static str];
 
     /// Service name, the `service` label of every metric.
     fn name(&self) -> &'static str;
@@ -163,7 +164,7 @@ impl<A: App> Server<A> {
             .max_headers(64)
             .max_buf_size(16 * 1024);
         Arc::new(Self {
-            metrics: Metrics::new(app.name(), A::ROUTES),
+            metrics: Metrics::new(app.name(), app.routes()),
             app,
             in_flight: AtomicUsize::new(0),
             max_in_flight: config.max_in_flight,
@@ -219,12 +220,7 @@ impl<A: App> Server<A> {
             READY => READY,
             METRICS => METRICS,
             OPENAPI => OPENAPI,
-            _ => {
-                return Routed::new(
-                    crate::metrics::UNMATCHED,
-                    Problem::unknown_path().into_response(),
-                )
-            }
+            _ => return Routed::new(UNMATCHED, Problem::unknown_path().into_response()),
         };
         if method != Method::GET {
             return Routed::new(route, Problem::method_not_allowed("GET").into_response());

@@ -1,4 +1,7 @@
 //! One function per endpoint: read the request, call the store, shape the answer.
+//! [`dispatch`] says which function serves which endpoint.
+
+use std::borrow::Cow;
 
 use http::{header, HeaderValue, StatusCode};
 use hyper::body::Incoming;
@@ -13,10 +16,10 @@ use crate::{
 
 const HELLO: &str = "Hello Location Resource";
 
-/// Runs the endpoint the router chose.
+/// Runs the handler of `endpoint`; `body` is the request's.
 pub async fn dispatch(
     state: &State,
-    endpoint: Endpoint,
+    endpoint: Endpoint<'_>,
     body: Incoming,
 ) -> Result<Response, Error> {
     match endpoint {
@@ -25,13 +28,27 @@ pub async fn dispatch(
         Endpoint::ReplaceAll => replace_all(state, body).await,
         Endpoint::DeleteAll => delete_all(state).await,
         Endpoint::Hello => Ok(response::text(StatusCode::OK, HELLO)),
-        Endpoint::Random => random(state).await,
-        Endpoint::ByName(name) => by_name(state, &name).await,
-        Endpoint::Get(id) => get(state, id).await,
-        Endpoint::Replace(id) => replace(state, id, body).await,
-        Endpoint::Patch(id) => patch(state, id, body).await,
-        Endpoint::Delete(id) => delete(state, id).await,
+        Endpoint::RandomLocation | Endpoint::Random => random(state).await,
+        Endpoint::ByName(name) => by_name(state, &parse_name(name)?).await,
+        Endpoint::Get(id) => get(state, parse_id(id)?).await,
+        Endpoint::Replace(id) => replace(state, parse_id(id)?, body).await,
+        Endpoint::Patch(id) => patch(state, parse_id(id)?, body).await,
+        Endpoint::Delete(id) => delete(state, parse_id(id)?).await,
     }
+}
+
+/// A location name from the path, percent-decoded (a `+` stays a `+`: this is a path,
+/// not a query).
+fn parse_name(raw: &str) -> Result<Cow<'_, str>, Problem> {
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| Problem::bad_request("The name is not valid UTF-8 after percent-decoding"))
+}
+
+/// A location id from the path; anything but an integer is the client's mistake.
+fn parse_id(raw: &str) -> Result<i64, Problem> {
+    raw.parse()
+        .map_err(|_| Problem::bad_request(format!("The id must be an integer, got '{raw}'")))
 }
 
 fn missing(id: i64) -> Error {
@@ -165,4 +182,25 @@ async fn delete_all(state: &State) -> Result<Response, Error> {
     store::delete_all(&state.pool).await?;
     state.ids.replace(Vec::new());
     Ok(response::empty(StatusCode::NO_CONTENT))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_parameters_are_parsed_or_refused_with_400() {
+        assert_eq!(parse_id("-42").ok(), Some(-42));
+        for raw in ["abc", "1.5", "99999999999999999999", ""] {
+            let status = parse_id(raw).err().map(|p| p.status.as_u16());
+            assert_eq!(status, Some(400), "{raw}");
+        }
+        assert_eq!(
+            parse_name("Port%20Halcyon").ok().as_deref(),
+            Some("Port Halcyon")
+        );
+        assert_eq!(parse_name("a+b").ok().as_deref(), Some("a+b"));
+        let status = parse_name("%ff").err().map(|p| p.status.as_u16());
+        assert_eq!(status, Some(400));
+    }
 }

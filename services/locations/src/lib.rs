@@ -14,13 +14,15 @@ use std::{sync::Arc, time::Duration};
 
 use http::Request;
 use hyper::body::Incoming;
-use kit::{metrics::write_sample, process::Shutdown, Check, Routed};
+use kit::{labels::UNMATCHED, metrics::write_sample, process::Shutdown, Check, Routed};
 use mysql_async::Pool;
 use tokio::net::TcpListener;
 
 pub use config::Config;
 
+use error::Error;
 use random_ids::LocationIds;
+use routes::Endpoint;
 
 /// How long start-up waits for the database before serving anyway, not ready.
 const STARTUP_DB_TIMEOUT: Duration = Duration::from_secs(3);
@@ -33,10 +35,14 @@ struct State {
     ids: Arc<LocationIds>,
     pool_max: usize,
     max_body_bytes: usize,
+    /// The route labels, for the request metrics.
+    labels: Vec<&'static str>,
 }
 
 impl kit::App for State {
-    const ROUTES: &'static [&'static str] = routes::ROUTES;
+    fn routes(&self) -> &[&'static str] {
+        &self.labels
+    }
 
     fn name(&self) -> &'static str {
         "locations"
@@ -48,14 +54,16 @@ impl kit::App for State {
 
     async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Routed {
         let (parts, body) = req.into_parts();
-        let resolved = routes::resolve(&parts.method, parts.uri.path());
-        let response = match resolved.endpoint {
-            Ok(endpoint) => handlers::dispatch(&self, endpoint, body)
-                .await
-                .unwrap_or_else(error::Error::into_response),
-            Err(problem) => problem.into_response(),
-        };
-        Routed::new(resolved.route, response)
+        match routes::route(&parts.method, parts.uri.path()) {
+            Ok(endpoint) => {
+                let answer = handlers::dispatch(&self, endpoint, body).await;
+                Routed::new(
+                    endpoint.label(),
+                    answer.unwrap_or_else(Error::into_response),
+                )
+            }
+            Err(problem) => Routed::new(UNMATCHED, problem.into_response()),
+        }
     }
 
     async fn ready(&self) -> Vec<Check> {
@@ -152,6 +160,7 @@ pub async fn run(
         ids,
         pool_max: config.pool_max,
         max_body_bytes: config.server.max_body_bytes,
+        labels: Endpoint::labels(),
     });
     kit::serve::serve(listener, state, &config.server, shutdown).await;
     refresher.abort();

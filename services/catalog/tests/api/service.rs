@@ -34,12 +34,12 @@ async fn health_metrics_and_openapi() {
     create(&app, "Counted", 1).await;
     let metrics = app.http.get(&app.server.url("/q/metrics")).await;
     assert_eq!(metrics.status, 200);
-    assert!(metrics
-        .body
-        .contains(r#"http_requests_total{service="heroes",route="create",status="201"} 1"#));
-    assert!(metrics
-        .body
-        .contains(r#"http_request_duration_seconds_count{service="heroes",route="create"} 1"#));
+    assert!(metrics.body.contains(
+        r#"http_requests_total{service="heroes",route="POST /api/heroes",status="201"} 1"#
+    ));
+    assert!(metrics.body.contains(
+        r#"http_request_duration_seconds_count{service="heroes",route="POST /api/heroes"} 1"#
+    ));
     assert!(metrics.body.contains(r#"db_pool_max{service="heroes"} 2"#));
     assert!(metrics.body.contains(r#"random_ids{service="heroes"} 1"#));
 

@@ -36,7 +36,7 @@ async fn random_served(client: &Client, addr: SocketAddr) -> u64 {
         .lines()
         .find(|line| {
             line.starts_with("http_requests_total{")
-                && line.contains("route=\"random\"")
+                && line.contains("route=\"GET /api/heroes/random_hero\"")
                 && line.contains("status=\"200\"")
         })
         .and_then(|line| line.rsplit(' ').next())

@@ -27,7 +27,9 @@ struct TestApp {
 }
 
 impl App for TestApp {
-    const ROUTES: &'static [&'static str] = &["hello", "slow", "echo", "unknown"];
+    fn routes(&self) -> &[&'static str] {
+        &["hello", "slow", "echo", "unknown"]
+    }
 
     fn name(&self) -> &'static str {
         "limits-test"

@@ -81,7 +81,7 @@ async fn health_metrics_and_openapi() {
     assert_eq!(metrics.status, 200);
     assert!(
         metrics.body.contains(
-            r#"http_requests_total{service="locations",route="/api/locations",status="200"} 1"#
+            r#"http_requests_total{service="locations",route="GET /api/locations",status="200"} 1"#
         ),
         "{}",
         metrics.body
