@@ -1,38 +1,24 @@
 //! The one error type of the catalogue handlers and how each case is answered.
 
-use http::StatusCode;
 use kit::{Problem, Response};
 
-#[derive(Debug)]
+/// Why a catalogue request failed. Handlers return it; the router answers it.
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Bad input or a missing row: answered as is.
-    Problem(Problem),
+    #[error(transparent)]
+    Problem(#[from] Problem),
     /// No connection could be had from the pool in time.
-    Pool(deadpool_postgres::PoolError),
-    Db(tokio_postgres::Error),
-}
-
-impl From<Problem> for Error {
-    fn from(problem: Problem) -> Self {
-        Self::Problem(problem)
-    }
-}
-
-impl From<deadpool_postgres::PoolError> for Error {
-    fn from(err: deadpool_postgres::PoolError) -> Self {
-        Self::Pool(err)
-    }
-}
-
-impl From<tokio_postgres::Error> for Error {
-    fn from(err: tokio_postgres::Error) -> Self {
-        Self::Db(err)
-    }
+    #[error("no database connection: {0}")]
+    Pool(#[from] deadpool_postgres::PoolError),
+    #[error("database error: {0}")]
+    Db(#[from] tokio_postgres::Error),
 }
 
 impl Error {
     /// Data errors the database reports for a value the validation let through are the
-    /// client's (400); everything else means the database is not usable right now (503).
+    /// client's (400); any other failure or refusal of the database means it is not
+    /// usable right now (503).
     pub fn into_response(self) -> Response {
         let problem = match self {
             Error::Problem(problem) => problem,
@@ -42,13 +28,9 @@ impl Error {
                     db_message(&err)
                 ))
             }
-            Error::Db(err) => {
-                log::warn!("database error: {err}");
-                unavailable()
-            }
-            Error::Pool(err) => {
-                log::warn!("no database connection: {err}");
-                unavailable()
+            err @ (Error::Db(_) | Error::Pool(_)) => {
+                log::warn!("{err}");
+                Problem::unavailable("The database is unavailable")
             }
         };
         problem.into_response()
@@ -57,11 +39,4 @@ impl Error {
 
 fn db_message(err: &tokio_postgres::Error) -> &str {
     err.as_db_error().map_or("invalid value", |db| db.message())
-}
-
-fn unavailable() -> Problem {
-    Problem::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "The database is not available, try again shortly",
-    )
 }

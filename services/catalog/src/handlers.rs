@@ -12,8 +12,6 @@ use crate::{
     Catalog, Error,
 };
 
-/// How often a random pick may find its id vanished before it gives up.
-const RANDOM_ATTEMPTS: usize = 4;
 /// Encoded size of a typical row, to size response buffers.
 const ROW_BYTES: usize = 256;
 
@@ -71,22 +69,17 @@ async fn get(app: &Catalog, id: i64) -> Result<Response> {
     }
 }
 
-/// Draws ids until one still has a row. An id found gone was deleted behind the set's
-/// back (its notification is still on the way): it is dropped and another is drawn.
-/// An empty set is reloaded once, in case the table was filled while the set was not
-/// following it.
+/// A uniformly random row, drawn from the id set the table's notifications keep
+/// current (see [`kit::RandomIds::pick_row`] for what happens when it is not).
 async fn random(app: &Catalog) -> Result<Response> {
-    if app.ids.is_empty() {
+    let reload = || async {
         app.ids.replace(app.store.ids().await?);
+        Ok(())
+    };
+    match app.ids.pick_row(|id| app.store.get(id), reload).await? {
+        Some(row) => Ok(one(StatusCode::OK, &row)),
+        None => Err(Problem::not_found(format!("No {} found", app.kind.noun)).into()),
     }
-    for _ in 0..RANDOM_ATTEMPTS {
-        let Some(id) = app.ids.pick() else { break };
-        match app.store.get(id).await? {
-            Some(row) => return Ok(one(StatusCode::OK, &row)),
-            None => app.ids.remove(id),
-        }
-    }
-    Err(Problem::not_found(format!("No {} found", app.kind.noun)).into())
 }
 
 async fn create(app: &Catalog, body: Incoming) -> Result<Response> {
@@ -125,8 +118,7 @@ async fn delete(app: &Catalog, id: i64) -> Result<Response> {
 }
 
 async fn replace_all(app: &Catalog, body: Incoming) -> Result<Response> {
-    let mut bytes = kit::body::read(body, app.max_body).await?;
-    let inputs: Vec<Input> = kit::json::from_body(&mut bytes)?;
+    let inputs: Vec<Input> = kit::json::read_body(body, app.max_body).await?;
     let created = app.store.replace_all(validate_all(inputs)?).await?;
     app.ids.replace(created.iter().map(|c| c.id));
     Ok(response::json(
@@ -143,8 +135,7 @@ async fn delete_all(app: &Catalog) -> Result<Response> {
 }
 
 async fn read(app: &Catalog, body: Incoming) -> Result<Input> {
-    let mut bytes = kit::body::read(body, app.max_body).await?;
-    Ok(kit::json::from_body(&mut bytes)?)
+    Ok(kit::json::read_body(body, app.max_body).await?)
 }
 
 fn one(status: StatusCode, row: &Character) -> Response {

@@ -14,9 +14,7 @@ use std::{error::Error as StdError, sync::Arc};
 
 use http::Request;
 use hyper::body::Incoming;
-use kit::{
-    labels::UNMATCHED, metrics::write_sample, process::Shutdown, App, Check, RandomIds, Routed,
-};
+use kit::{labels::UNMATCHED, metrics::Family, process::Shutdown, App, Check, RandomIds, Routed};
 use tokio::net::TcpListener;
 
 pub use config::Config;
@@ -38,7 +36,7 @@ pub struct Catalog {
 impl Catalog {
     /// The catalogue of `config.kind`, its pool connecting on first use and its
     /// random-pick set empty until [`run`] starts following the table.
-    pub fn new(config: &Config) -> Result<Self, String> {
+    pub fn new(config: &Config) -> Result<Self, deadpool_postgres::BuildError> {
         Ok(Self {
             kind: config.kind,
             store: Store::new(config.kind, config.database.clone(), config.pool_max)?,
@@ -87,46 +85,23 @@ impl App for Catalog {
         let status = self.store.status();
         let labels = format!("service=\"{}\"", self.kind.name);
         let in_use = status.size.saturating_sub(status.available);
-        write_sample(
-            out,
-            "db_pool_connections",
-            "gauge",
-            "Open pooled connections.",
-            &labels,
-            status.size as u64,
-        );
-        write_sample(
-            out,
-            "db_pool_in_use",
-            "gauge",
-            "Pooled connections in use.",
-            &labels,
-            in_use as u64,
-        );
-        write_sample(
-            out,
-            "db_pool_max",
-            "gauge",
-            "Pool size limit.",
-            &labels,
-            status.max_size as u64,
-        );
-        write_sample(
-            out,
-            "db_pool_waiting",
-            "gauge",
-            "Requests waiting for a connection.",
-            &labels,
-            status.waiting as u64,
-        );
-        write_sample(
-            out,
-            "random_ids",
-            "gauge",
-            "Ids in the random-pick set.",
-            &labels,
-            self.ids.len() as u64,
-        );
+        for (name, help, value) in [
+            (
+                "db_pool_connections",
+                "Open pooled connections.",
+                status.size,
+            ),
+            ("db_pool_in_use", "Pooled connections in use.", in_use),
+            ("db_pool_max", "Pool size limit.", status.max_size),
+            (
+                "db_pool_waiting",
+                "Requests waiting for a connection.",
+                status.waiting,
+            ),
+            ("random_ids", "Ids in the random-pick set.", self.ids.len()),
+        ] {
+            Family::new(out, name, "gauge", help).sample(&labels, value);
+        }
     }
 }
 

@@ -1,5 +1,5 @@
 //! A hero or villain as stored and served, the request body that creates or changes
-//! one, and the validation rules of API.md.
+//! one, and the validation rules of its OpenAPI document.
 
 use kit::{Problem, Violation};
 use serde::{Deserialize, Serialize};
@@ -10,18 +10,13 @@ use serde::{Deserialize, Serialize};
 pub struct Character {
     pub id: i64,
     pub name: String,
-    #[serde(skip_serializing_if = "is_blank")]
+    #[serde(skip_serializing_if = "kit::json::is_blank")]
     pub other_name: Option<String>,
     pub level: i32,
-    #[serde(skip_serializing_if = "is_blank")]
+    #[serde(skip_serializing_if = "kit::json::is_blank")]
     pub picture: Option<String>,
-    #[serde(skip_serializing_if = "is_blank")]
+    #[serde(skip_serializing_if = "kit::json::is_blank")]
     pub powers: Option<String>,
-}
-
-/// Null and empty optional fields are left out, as Quarkus does.
-fn is_blank(value: &Option<String>) -> bool {
-    value.as_deref().is_none_or(str::is_empty)
 }
 
 /// A request body. Every field is optional here so that PATCH can merge; `id` is

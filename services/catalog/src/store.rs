@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Status};
+use deadpool_postgres::{
+    BuildError, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Status,
+};
 use tokio_postgres::{NoTls, Row};
 
 use crate::{
@@ -72,7 +74,11 @@ fn character(row: &Row) -> Result<Character, tokio_postgres::Error> {
 
 impl Store {
     /// A pool of at most `max` connections; none is opened until first used.
-    pub fn new(kind: &Kind, database: tokio_postgres::Config, max: usize) -> Result<Self, String> {
+    pub fn new(
+        kind: &Kind,
+        database: tokio_postgres::Config,
+        max: usize,
+    ) -> Result<Self, BuildError> {
         let manager = Manager::from_config(
             database,
             NoTls,
@@ -86,8 +92,7 @@ impl Store {
             .wait_timeout(Some(POOL_WAIT))
             .create_timeout(Some(POOL_WAIT))
             .recycle_timeout(Some(POOL_WAIT))
-            .build()
-            .map_err(|err| format!("cannot build the connection pool: {err}"))?;
+            .build()?;
         Ok(Self {
             pool,
             sql: Sql::new(kind.table),

@@ -80,8 +80,7 @@ async fn execute_fight(app: &Fights) -> Result<Response, Error> {
 
 /// Answers only after the fight is stored, so a 200 fight can always be read back.
 async fn create(app: &Fights, body: Incoming) -> Result<Response, Error> {
-    let mut bytes = kit::body::read(body, app.max_body).await?;
-    let request: FightRequest = kit::json::from_body(&mut bytes)?;
+    let request: FightRequest = kit::json::read_body(body, app.max_body).await?;
     let (hero, villain) = validate(request.hero, request.villain)?;
     store_fight(app, hero, villain, request.location).await
 }

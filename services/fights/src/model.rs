@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 pub struct Fighter {
     pub name: String,
     pub level: i64,
-    #[serde(default, skip_serializing_if = "is_blank")]
+    #[serde(default, skip_serializing_if = "kit::json::is_blank")]
     pub picture: Option<String>,
-    #[serde(default, skip_serializing_if = "is_blank")]
+    #[serde(default, skip_serializing_if = "kit::json::is_blank")]
     pub powers: Option<String>,
 }
 
@@ -21,9 +21,9 @@ pub struct Fighter {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FightLocation {
     pub name: String,
-    #[serde(default, skip_serializing_if = "is_blank")]
+    #[serde(default, skip_serializing_if = "kit::json::is_blank")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "is_blank")]
+    #[serde(default, skip_serializing_if = "kit::json::is_blank")]
     pub picture: Option<String>,
 }
 
@@ -72,16 +72,16 @@ pub struct Fight {
     pub fight_date: String,
     pub winner_name: String,
     pub winner_level: i64,
-    #[serde(skip_serializing_if = "is_blank")]
+    #[serde(skip_serializing_if = "kit::json::is_blank")]
     pub winner_powers: Option<String>,
-    #[serde(skip_serializing_if = "is_blank")]
+    #[serde(skip_serializing_if = "kit::json::is_blank")]
     pub winner_picture: Option<String>,
     pub winner_team: String,
     pub loser_name: String,
     pub loser_level: i64,
-    #[serde(skip_serializing_if = "is_blank")]
+    #[serde(skip_serializing_if = "kit::json::is_blank")]
     pub loser_powers: Option<String>,
-    #[serde(skip_serializing_if = "is_blank")]
+    #[serde(skip_serializing_if = "kit::json::is_blank")]
     pub loser_picture: Option<String>,
     pub loser_team: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -98,16 +98,16 @@ pub struct FightDoc {
     pub fight_date: DateTime,
     pub winner_name: String,
     pub winner_level: i64,
-    #[serde(default, skip_serializing_if = "is_blank")]
+    #[serde(default, skip_serializing_if = "kit::json::is_blank")]
     pub winner_powers: Option<String>,
-    #[serde(default, skip_serializing_if = "is_blank")]
+    #[serde(default, skip_serializing_if = "kit::json::is_blank")]
     pub winner_picture: Option<String>,
     pub winner_team: String,
     pub loser_name: String,
     pub loser_level: i64,
-    #[serde(default, skip_serializing_if = "is_blank")]
+    #[serde(default, skip_serializing_if = "kit::json::is_blank")]
     pub loser_powers: Option<String>,
-    #[serde(default, skip_serializing_if = "is_blank")]
+    #[serde(default, skip_serializing_if = "kit::json::is_blank")]
     pub loser_picture: Option<String>,
     pub loser_team: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -182,11 +182,6 @@ fn iso_millis(millis: i64) -> String {
         ms_of_day % 1_000,
     );
     format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{ms:03}Z")
-}
-
-/// Null and empty optional fields are left out of every answer, as Quarkus does.
-fn is_blank(value: &Option<String>) -> bool {
-    value.as_deref().is_none_or(str::is_empty)
 }
 
 /// The hero served when the heroes service cannot supply one.

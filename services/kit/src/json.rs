@@ -3,9 +3,23 @@
 //! allows them, and in a field the model ignores they must not make the body invalid.
 
 use bytes::Bytes;
+use hyper::body::Incoming;
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::Problem;
+
+/// Reads a request body of at most `limit` bytes and decodes it: 413 when larger, 400
+/// when it is not JSON of the expected shape.
+pub async fn read_body<T: DeserializeOwned>(body: Incoming, limit: usize) -> Result<T, Problem> {
+    let mut bytes = crate::body::read(body, limit).await?;
+    from_body(&mut bytes)
+}
+
+/// Whether an optional text is absent or empty: such fields are left out of every
+/// answer (`#[serde(skip_serializing_if = "kit::json::is_blank")]`), as Quarkus does.
+pub fn is_blank(value: &Option<String>) -> bool {
+    value.as_deref().is_none_or(str::is_empty)
+}
 
 /// Encodes `value`; `capacity` is a guess of the encoded size.
 pub fn to_bytes<T: Serialize + ?Sized>(value: &T, capacity: usize) -> Bytes {

@@ -1,8 +1,9 @@
 //! Request metrics in Prometheus text format: counts by route and status, and a latency
-//! histogram per route, kept in plain atomics so recording costs a few nanoseconds.
+//! histogram per route, kept in plain atomics so recording costs a few nanoseconds; and
+//! [`Family`], the writer of every metric family of every service.
 
 use std::{
-    fmt::Write,
+    fmt::{Display, Write},
     sync::atomic::{AtomicU64, Ordering::Relaxed},
     time::Duration,
 };
@@ -76,8 +77,12 @@ impl Metrics {
     /// Appends the request metrics in Prometheus text format.
     pub fn render(&self, out: &mut String) {
         let svc = self.service;
-        out.push_str("# HELP http_requests_total Requests answered, by route and status.\n");
-        out.push_str("# TYPE http_requests_total counter\n");
+        let mut requests = Family::new(
+            out,
+            "http_requests_total",
+            "counter",
+            "Requests answered, by route and status.",
+        );
         for r in &self.routes {
             for (slot, count) in r.by_status.iter().enumerate() {
                 let count = count.load(Relaxed);
@@ -87,15 +92,18 @@ impl Metrics {
                 let status = STATUSES
                     .get(slot)
                     .map_or("other".to_owned(), |s| s.to_string());
-                let _ = writeln!(
-                    out,
-                    "http_requests_total{{service=\"{svc}\",route=\"{}\",status=\"{status}\"}} {count}",
-                    r.name
+                requests.sample(
+                    &format!("service=\"{svc}\",route=\"{}\",status=\"{status}\"", r.name),
+                    count,
                 );
             }
         }
-        out.push_str("# HELP http_request_duration_seconds Time from request head to response.\n");
-        out.push_str("# TYPE http_request_duration_seconds histogram\n");
+        let mut durations = Family::new(
+            out,
+            "http_request_duration_seconds",
+            "histogram",
+            "Time from request head to response.",
+        );
         for r in &self.routes {
             let count = r.count.load(Relaxed);
             if count == 0 {
@@ -106,38 +114,45 @@ impl Metrics {
             for (bound, n) in BUCKETS_US.iter().zip(&r.buckets) {
                 cumulative += n.load(Relaxed);
                 let le = *bound as f64 / 1e6;
-                let _ = writeln!(
-                    out,
-                    "http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {cumulative}"
-                );
+                durations.part("_bucket", &format!("{labels},le=\"{le}\""), cumulative);
             }
-            let _ = writeln!(
-                out,
-                "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}"
-            );
-            let sum = r.sum_us.load(Relaxed) as f64 / 1e6;
-            let _ = writeln!(out, "http_request_duration_seconds_sum{{{labels}}} {sum}");
-            let _ = writeln!(
-                out,
-                "http_request_duration_seconds_count{{{labels}}} {count}"
-            );
+            durations.part("_bucket", &format!("{labels},le=\"+Inf\""), count);
+            durations.part("_sum", &labels, r.sum_us.load(Relaxed) as f64 / 1e6);
+            durations.part("_count", &labels, count);
         }
     }
 }
 
-/// Appends one gauge or counter sample with its HELP and TYPE lines.
-pub fn write_sample(
-    out: &mut String,
-    name: &str,
-    kind: &str,
-    help: &str,
-    labels: &str,
-    value: u64,
-) {
-    let _ = writeln!(
-        out,
-        "# HELP {name} {help}\n# TYPE {name} {kind}\n{name}{{{labels}}} {value}"
-    );
+/// One metric family in Prometheus text format, the one way every service writes its
+/// metrics: the HELP and TYPE lines when it is created, then its samples.
+pub struct Family<'a> {
+    out: &'a mut String,
+    name: &'a str,
+}
+
+impl<'a> Family<'a> {
+    /// Starts family `name` of type `kind` (`counter`, `gauge`, `histogram`).
+    pub fn new(out: &'a mut String, name: &'a str, kind: &str, help: &str) -> Self {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        Self { out, name }
+    }
+
+    /// One sample; `labels` is the text between the braces (`service="heroes"`), left
+    /// out when empty.
+    pub fn sample(&mut self, labels: &str, value: impl Display) -> &mut Self {
+        self.part("", labels, value)
+    }
+
+    /// One sample of a part of the family, such as a histogram's `_bucket` or `_sum`.
+    pub fn part(&mut self, suffix: &str, labels: &str, value: impl Display) -> &mut Self {
+        let name = self.name;
+        let _ = if labels.is_empty() {
+            writeln!(self.out, "{name}{suffix} {value}")
+        } else {
+            writeln!(self.out, "{name}{suffix}{{{labels}}} {value}")
+        };
+        self
+    }
 }
 
 #[cfg(test)]

@@ -60,6 +60,11 @@ impl Problem {
         Self::new(StatusCode::NOT_FOUND, detail)
     }
 
+    /// A 503 for a dependency that failed or refused: the request may succeed later.
+    pub fn unavailable(detail: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, detail)
+    }
+
     /// A 400 listing every rule the request body broke.
     pub fn invalid(violations: Vec<Violation>) -> Self {
         Self {

@@ -4,8 +4,13 @@
 
 use std::{
     collections::HashMap,
+    future::Future,
     sync::{PoisonError, RwLock},
 };
+
+/// Draws of one random pick. Each miss after the first reloads the set first, so only
+/// rows deleted concurrently with the pick can exhaust them.
+const DRAWS: usize = 3;
 
 /// Ids with O(1) uniform pick, insert and remove, shared by requests and the task that
 /// follows the table.
@@ -46,6 +51,40 @@ impl RandomIds {
             return None;
         }
         slots.ids.get(fastrand::usize(..slots.ids.len())).copied()
+    }
+
+    /// The row of a uniformly drawn id that still exists, or `None` when the table is
+    /// empty. `get` reads a row by id; `reload` replaces the set with the table's ids.
+    ///
+    /// An empty set is reloaded first: the table may have been filled behind its back,
+    /// and a database that cannot be reached then answers an error rather than "none".
+    /// An id whose row is gone (deleted by another replica, its news still on the way)
+    /// is dropped, and the set is reloaded before the next draw.
+    pub async fn pick_row<T, E, Row, Reload>(
+        &self,
+        get: impl Fn(i64) -> Row,
+        reload: impl Fn() -> Reload,
+    ) -> Result<Option<T>, E>
+    where
+        Row: Future<Output = Result<Option<T>, E>>,
+        Reload: Future<Output = Result<(), E>>,
+    {
+        if self.is_empty() {
+            reload().await?;
+        }
+        for draw in 0..DRAWS {
+            if draw > 0 {
+                reload().await?;
+            }
+            let Some(id) = self.pick() else {
+                return Ok(None);
+            };
+            if let Some(row) = get(id).await? {
+                return Ok(Some(row));
+            }
+            self.remove(id);
+        }
+        Ok(None)
     }
 
     pub fn insert(&self, id: i64) {
@@ -127,5 +166,33 @@ mod tests {
             seen.extend(ids.pick());
         }
         assert_eq!(seen.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_pick_skips_vanished_rows_and_reloads() {
+        let ids = RandomIds::default();
+        let table = RwLock::new(vec![7]);
+        let reload = || async {
+            ids.replace(table.read().map(|t| t.clone()).unwrap_or_default());
+            Ok::<(), ()>(())
+        };
+        let get = |id: i64| async move { Ok::<_, ()>((id == 7).then_some("seven")) };
+        assert_eq!(
+            ids.pick_row(get, reload).await,
+            Ok(Some("seven")),
+            "empty set reloaded"
+        );
+        ids.replace([1, 2]);
+        assert_eq!(
+            ids.pick_row(get, reload).await,
+            Ok(Some("seven")),
+            "misses reload"
+        );
+        assert_eq!(sorted(&ids), vec![7]);
+        if let Ok(mut t) = table.write() {
+            t.clear();
+        }
+        ids.replace([]);
+        assert_eq!(ids.pick_row(get, reload).await, Ok(None));
     }
 }

@@ -8,29 +8,20 @@ use kit::{Problem, Response};
 const ER_DUP_ENTRY: u16 = 1062;
 
 /// Why a request failed. Handlers return it; the router answers it.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A client mistake or a missing resource, already phrased for the client.
-    Client(Problem),
+    #[error(transparent)]
+    Client(#[from] Problem),
     /// The database refused or could not be reached.
-    Database(mysql_async::Error),
-}
-
-impl From<Problem> for Error {
-    fn from(problem: Problem) -> Self {
-        Self::Client(problem)
-    }
-}
-
-impl From<mysql_async::Error> for Error {
-    fn from(err: mysql_async::Error) -> Self {
-        Self::Database(err)
-    }
+    #[error("database error: {0}")]
+    Database(#[from] mysql_async::Error),
 }
 
 impl Error {
-    /// The problem answer: duplicates are 409, an unreachable database 503, anything
-    /// else the database refused 500 (validation keeps bad input from getting there).
+    /// The problem answer: duplicates are 409; anything else the database refused, or a
+    /// database that cannot be reached, 503 (validation keeps bad input from getting
+    /// there).
     pub fn into_response(self) -> Response {
         self.into_problem().into_response()
     }
@@ -45,18 +36,12 @@ impl Error {
                 )
             }
             Self::Database(err @ mysql_async::Error::Server(_)) => {
-                log::error!("database error: {err}");
-                Problem::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "The database refused the request",
-                )
+                log::warn!("database refused: {err}");
+                Problem::unavailable("The database refused the request")
             }
             Self::Database(err) => {
                 log::warn!("database unavailable: {err}");
-                Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "The database is unavailable",
-                )
+                Problem::unavailable("The database is unavailable")
             }
         }
     }
@@ -82,7 +67,7 @@ mod tests {
         );
         assert_eq!(
             server_error(1146).into_problem().status,
-            StatusCode::INTERNAL_SERVER_ERROR
+            StatusCode::SERVICE_UNAVAILABLE
         );
         let io = Error::Database(mysql_async::Error::Io(mysql_async::IoError::Io(
             std::io::Error::from(std::io::ErrorKind::ConnectionRefused),

@@ -56,8 +56,7 @@ fn missing(id: i64) -> Error {
 }
 
 async fn input<T: serde::de::DeserializeOwned>(state: &State, body: Incoming) -> Result<T, Error> {
-    let mut bytes = kit::body::read(body, state.max_body_bytes).await?;
-    Ok(kit::json::from_body(&mut bytes)?)
+    Ok(kit::json::read_body(body, state.max_body_bytes).await?)
 }
 
 fn validated(input: LocationInput) -> Result<NewLocation, Error> {

@@ -14,7 +14,7 @@ use std::{sync::Arc, time::Duration};
 
 use http::Request;
 use hyper::body::Incoming;
-use kit::{labels::UNMATCHED, metrics::write_sample, process::Shutdown, Check, Routed};
+use kit::{labels::UNMATCHED, metrics::Family, process::Shutdown, Check, Routed};
 use mysql_async::Pool;
 use tokio::net::TcpListener;
 
@@ -83,45 +83,41 @@ impl kit::App for State {
                 "db_pool_max_connections",
                 "gauge",
                 "Connections the pool may open.",
-                self.pool_max,
+                as_u64(self.pool_max),
             ),
             (
                 "db_pool_connections",
                 "gauge",
                 "Open connections, idle or in use.",
-                pool.connection_count.load(Relaxed),
+                as_u64(pool.connection_count.load(Relaxed)),
             ),
             (
                 "db_pool_idle_connections",
                 "gauge",
                 "Open connections waiting in the pool.",
-                pool.connections_in_pool.load(Relaxed),
+                as_u64(pool.connections_in_pool.load(Relaxed)),
             ),
             (
                 "db_pool_connect_failures_total",
                 "counter",
                 "Connections that could not be opened.",
-                pool.create_failed.load(Relaxed),
+                as_u64(pool.create_failed.load(Relaxed)),
             ),
             (
                 "random_ids",
                 "gauge",
                 "Ids held for random picks.",
-                self.ids.len(),
+                as_u64(self.ids.len()),
+            ),
+            (
+                "random_ids_reloads_total",
+                "counter",
+                "Reloads of the random-id set after a change by another replica or a miss.",
+                self.ids.reloads(),
             ),
         ] {
-            write_sample(out, name, kind, help, labels, as_u64(value));
+            Family::new(out, name, kind, help).sample(labels, value);
         }
-        let reloads = self.ids.reloads();
-        let help = "Reloads of the random-id set after a change by another replica or a miss.";
-        write_sample(
-            out,
-            "random_ids_reloads_total",
-            "counter",
-            help,
-            labels,
-            reloads,
-        );
     }
 }
 

@@ -53,22 +53,41 @@ impl LocationType {
     }
 }
 
+/// A summary of a set of ids that, in practice, changes whenever the set does. It is
+/// computed from the ids in memory and, with the same formula, by the database.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fingerprint {
+    pub count: u64,
+    pub max: i64,
+    /// XOR of the ids' bit patterns.
+    pub xor: u64,
+    pub sum: i128,
+}
+
+impl Fingerprint {
+    /// The fingerprint of `ids`, as the database computes it for the table.
+    pub fn of(ids: &[i64]) -> Self {
+        ids.iter().fold(Self::default(), |fp, &id| Self {
+            count: fp.count + 1,
+            max: fp.max.max(id),
+            xor: fp.xor ^ id.cast_unsigned(),
+            sum: fp.sum + i128::from(id),
+        })
+    }
+}
+
 /// A stored location as the API returns it; absent or empty optional fields are left out,
 /// as the original service did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Location {
     pub id: i64,
     pub name: String,
-    #[serde(skip_serializing_if = "is_blank")]
+    #[serde(skip_serializing_if = "kit::json::is_blank")]
     pub description: Option<String>,
-    #[serde(skip_serializing_if = "is_blank")]
+    #[serde(skip_serializing_if = "kit::json::is_blank")]
     pub picture: Option<String>,
     #[serde(rename = "type")]
     pub kind: LocationType,
-}
-
-fn is_blank(value: &Option<String>) -> bool {
-    value.as_deref().is_none_or(str::is_empty)
 }
 
 impl Location {

@@ -19,33 +19,11 @@ use std::{
 use kit::RandomIds;
 use mysql_async::Pool;
 
-use crate::{error::Error, model::Location, store};
-
-/// Draws before falling back to a scan; each miss after the first reloads the set, so
-/// only ids deleted concurrently with the pick can exhaust them.
-const MAX_DRAWS: usize = 3;
-
-/// A summary of a set of ids that, in practice, changes whenever the set does. It is
-/// computed from the ids in memory and, with the same formula, by the database.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Fingerprint {
-    pub count: u64,
-    pub max: i64,
-    /// XOR of the ids' bit patterns.
-    pub xor: u64,
-    pub sum: i128,
-}
-
-impl Fingerprint {
-    fn of(ids: &[i64]) -> Self {
-        ids.iter().fold(Self::default(), |fp, &id| Self {
-            count: fp.count + 1,
-            max: fp.max.max(id),
-            xor: fp.xor ^ id.cast_unsigned(),
-            sum: fp.sum + i128::from(id),
-        })
-    }
-}
+use crate::{
+    error::Error,
+    model::{Fingerprint, Location},
+    store,
+};
 
 /// The ids of every row ([`kit::RandomIds`]) and how often they were reloaded, shared by
 /// all requests and the refresh task.
@@ -56,11 +34,6 @@ pub struct LocationIds {
 }
 
 impl LocationIds {
-    /// A uniformly drawn id, or none when the set is empty.
-    fn draw(&self) -> Option<i64> {
-        self.set.pick()
-    }
-
     /// Number of ids held, for metrics.
     pub fn len(&self) -> usize {
         self.set.len()
@@ -107,27 +80,12 @@ impl LocationIds {
         Ok(())
     }
 
-    /// A uniformly random location, or none when the table is empty. An empty set is
-    /// reloaded first (the table may have been filled behind its back, and a database
-    /// that cannot be reached then answers 503 rather than "no locations"); an id found
-    /// gone reloads the set and draws again.
+    /// A uniformly random location, or none when the table is empty; see
+    /// [`RandomIds::pick_row`] for how vanished rows are handled.
     pub async fn pick(&self, pool: &Pool) -> Result<Option<Location>, Error> {
-        if self.draw().is_none() {
-            self.reload(pool).await?;
-        }
-        for draw in 0..MAX_DRAWS {
-            if draw > 0 {
-                self.reload(pool).await?;
-            }
-            let Some(id) = self.draw() else {
-                return Ok(None);
-            };
-            if let Some(location) = store::get(pool, id).await? {
-                return Ok(Some(location));
-            }
-            self.remove(id);
-        }
-        Ok(None)
+        self.set
+            .pick_row(|id| store::get(pool, id), || self.reload(pool))
+            .await
     }
 
     /// Polls for writes by other replicas every `every` until the task is aborted.

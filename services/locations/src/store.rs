@@ -5,8 +5,7 @@ use mysql_async::{prelude::Queryable, Opts, OptsBuilder, Pool, PoolConstraints, 
 
 use crate::{
     error::Error,
-    model::{Location, LocationType, NewLocation},
-    random_ids::Fingerprint,
+    model::{Fingerprint, Location, LocationType, NewLocation},
 };
 
 /// A database answer this service cannot read, reported as a database failure.

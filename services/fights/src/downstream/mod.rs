@@ -8,7 +8,6 @@ mod circuit;
 mod connections;
 
 use std::{
-    fmt::Write,
     sync::{
         atomic::{AtomicU64, Ordering::Relaxed},
         Arc, Mutex,
@@ -19,6 +18,7 @@ use std::{
 use bytes::Bytes;
 use http::{header::HOST, Request, StatusCode, Uri};
 use http_body_util::Empty;
+use kit::metrics::Family;
 use serde::de::DeserializeOwned;
 
 pub use balance::Resolver;
@@ -295,58 +295,45 @@ impl Drop for Downstream {
 
 /// Appends the downstream metrics of `services` in Prometheus text format.
 pub fn render_metrics(services: &[&Downstream], out: &mut String) {
-    out.push_str(
-        "# HELP fights_downstream_calls_total Downstream calls, by downstream and outcome.\n",
+    let mut calls = Family::new(
+        out,
+        "fights_downstream_calls_total",
+        "counter",
+        "Downstream calls, by downstream and outcome.",
     );
-    out.push_str("# TYPE fights_downstream_calls_total counter\n");
     for d in services {
         for (outcome, count) in Outcome::ALL.iter().zip(&d.calls) {
-            let _ = writeln!(
-                out,
-                "fights_downstream_calls_total{{downstream=\"{}\",outcome=\"{}\"}} {}",
-                d.name,
-                outcome.label(),
-                count.load(Relaxed)
+            calls.sample(
+                &format!("downstream=\"{}\",outcome=\"{}\"", d.name, outcome.label()),
+                count.load(Relaxed),
             );
         }
     }
-    per_downstream(
-        out,
-        services,
-        "fights_downstream_fallbacks_total",
-        "counter",
-        "Fallback values served instead of a downstream answer.",
-        |d| d.fallbacks.load(Relaxed),
-    );
-    per_downstream(
-        out,
-        services,
-        "fights_circuit_state",
-        "gauge",
-        "Circuit breaker state: 0 closed, 1 open, 2 half-open.",
-        |d| d.state() as u64,
-    );
-    per_downstream(
-        out,
-        services,
-        "fights_circuit_transitions_total",
-        "counter",
-        "Circuit breaker state changes.",
-        |d| d.transitions.load(Relaxed),
-    );
-}
-
-/// One metric family with a sample per downstream.
-fn per_downstream(
-    out: &mut String,
-    services: &[&Downstream],
-    name: &str,
-    kind: &str,
-    help: &str,
-    value: impl Fn(&Downstream) -> u64,
-) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-    for d in services {
-        let _ = writeln!(out, "{name}{{downstream=\"{}\"}} {}", d.name, value(d));
+    type Value = fn(&Downstream) -> u64;
+    let per_downstream: [(&str, &str, &str, Value); 3] = [
+        (
+            "fights_downstream_fallbacks_total",
+            "counter",
+            "Fallback values served instead of a downstream answer.",
+            |d| d.fallbacks.load(Relaxed),
+        ),
+        (
+            "fights_circuit_state",
+            "gauge",
+            "Circuit breaker state: 0 closed, 1 open, 2 half-open.",
+            |d| d.state() as u64,
+        ),
+        (
+            "fights_circuit_transitions_total",
+            "counter",
+            "Circuit breaker state changes.",
+            |d| d.transitions.load(Relaxed),
+        ),
+    ];
+    for (name, kind, help, value) in per_downstream {
+        let mut family = Family::new(out, name, kind, help);
+        for d in services {
+            family.sample(&format!("downstream=\"{}\"", d.name), value(d));
+        }
     }
 }

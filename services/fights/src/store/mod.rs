@@ -5,7 +5,6 @@
 mod writer;
 
 use std::{
-    fmt::Write,
     sync::{
         atomic::{AtomicI64, Ordering::Relaxed},
         Arc,
@@ -14,6 +13,7 @@ use std::{
 };
 
 use futures_util::{Stream, TryStreamExt};
+use kit::metrics::Family;
 use mongodb::{
     bson::{doc, oid::ObjectId},
     event::{cmap::CmapEvent, EventHandler},
@@ -239,19 +239,17 @@ impl FightStore {
             ),
         ];
         for (name, help, value) in gauges {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {}",
-                value.max(0)
-            );
+            Family::new(out, name, "gauge", help).sample("", value.max(0));
         }
         if let Some(writer) = &self.writer {
             let queued = writer.max_capacity() - writer.capacity();
-            let name = "fights_insert_queue_depth";
-            let _ = writeln!(
+            Family::new(
                 out,
-                "# HELP {name} Fights waiting for the writer task.\n# TYPE {name} gauge\n{name} {queued}"
-            );
+                "fights_insert_queue_depth",
+                "gauge",
+                "Fights waiting for the writer task.",
+            )
+            .sample("", queued);
         }
     }
 
