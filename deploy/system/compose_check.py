@@ -29,7 +29,7 @@ except ImportError:  # pragma: no cover - environment problem, not a check failu
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else ROOT / "compose.yml"
 
-# The Rust services, their default ports and their databases (see README / API.md).
+# The Rust services, their default ports and their databases (see README).
 SERVICES = {
     "heroes": {"port": 8001, "db": "heroes-db"},
     "villains": {"port": 8002, "db": "villains-db"},

@@ -7,7 +7,7 @@ use kit::Problem;
 
 use crate::Kind;
 
-/// Every catalogue endpoint; [`crate::handlers::dispatch`] runs each.
+/// Every catalogue endpoint; `handlers::dispatch` runs each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint<'a> {
     List,

@@ -36,8 +36,10 @@ pub enum Winner {
     Villain,
 }
 
-/// Applies the rule of the contract. Sums are taken in `i128` so that no level, however
-/// large, overflows.
+/// The rule of the original system: each side adds its roll (`0..=19`) to its level and
+/// the hero wins with the higher total; otherwise the villain wins when its level is
+/// higher than the hero's, and a fair coin decides the rest. Sums are taken in `i128`
+/// so that no level, however large, overflows.
 pub fn winner(hero: &Fighter, villain: &Fighter, roll: Roll) -> Winner {
     let hero_total = i128::from(hero.level) + i128::from(roll.hero_adjust);
     let villain_total = i128::from(villain.level) + i128::from(roll.villain_adjust);

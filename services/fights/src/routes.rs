@@ -5,7 +5,7 @@
 use http::Method;
 use kit::Problem;
 
-/// Every fights endpoint; [`crate::handlers::dispatch`] runs each.
+/// Every fights endpoint; `handlers::dispatch` runs each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint<'a> {
     List,
