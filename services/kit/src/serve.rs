@@ -34,6 +34,7 @@ use crate::{
     metrics::Metrics,
     response, Problem, Response,
 };
+
 const OVERLOADED: &str = "overloaded";
 
 /// How long a readiness check may take before the service counts as not ready.
