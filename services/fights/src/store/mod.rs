@@ -5,15 +5,16 @@
 mod writer;
 
 use std::{
+    future::Future,
     sync::{
-        atomic::{AtomicI64, Ordering::Relaxed},
+        atomic::{AtomicI64, AtomicU64, Ordering::Relaxed},
         Arc,
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use futures_util::{Stream, TryStreamExt};
-use kit::metrics::Family;
+use kit::metrics::{Family, Histogram};
 use mongodb::{
     bson::{doc, oid::ObjectId},
     event::{cmap::CmapEvent, EventHandler},
@@ -62,6 +63,44 @@ impl PoolUsage {
     }
 }
 
+/// Every insert round trip to MongoDB, in either insert mode: how long MongoDB took to
+/// acknowledge, how many round trips and how many fights they carried. The latency of
+/// `POST /api/fights` is this plus the wait for the writer; the load harness reports both.
+#[derive(Default)]
+pub struct Inserts {
+    latency: Histogram,
+    fights: AtomicU64,
+}
+
+impl Inserts {
+    /// Runs one insert of `fights` fights, timing it.
+    async fn timed<T>(&self, fights: usize, insert: impl Future<Output = T>) -> T {
+        let started = Instant::now();
+        let outcome = insert.await;
+        self.latency.observe(started.elapsed());
+        self.fights
+            .fetch_add(u64::try_from(fights).unwrap_or(u64::MAX), Relaxed);
+        outcome
+    }
+
+    fn render(&self, out: &mut String) {
+        let mut latency = Family::new(
+            out,
+            "fights_mongodb_insert_duration_seconds",
+            "histogram",
+            "Time MongoDB took to acknowledge one insert round trip.",
+        );
+        self.latency.render(&mut latency, "");
+        Family::new(
+            out,
+            "fights_mongodb_inserted_total",
+            "counter",
+            "Fights sent in insert round trips (divided by the histogram's count: the batch size).",
+        )
+        .sample("", self.fights.load(Relaxed));
+    }
+}
+
 /// The fights collection and the way inserts reach it.
 pub struct FightStore {
     client: Client,
@@ -70,6 +109,7 @@ pub struct FightStore {
     pool: Arc<PoolUsage>,
     pool_max: u32,
     timeout: Duration,
+    inserts: Arc<Inserts>,
 }
 
 impl FightStore {
@@ -94,6 +134,7 @@ impl FightStore {
         let fights = client
             .database(&config.mongodb_database)
             .collection::<FightDoc>(COLLECTION);
+        let inserts = Arc::new(Inserts::default());
         let (writer, task) = match config.insert_mode {
             InsertMode::Single => (None, None),
             InsertMode::Batch => {
@@ -104,6 +145,7 @@ impl FightStore {
                         fights.clone(),
                         rx,
                         config.mongodb_timeout,
+                        inserts.clone(),
                     ))),
                 )
             }
@@ -117,6 +159,7 @@ impl FightStore {
                 pool,
                 pool_max,
                 timeout: config.mongodb_timeout,
+                inserts,
             },
             task,
         ))
@@ -127,7 +170,9 @@ impl FightStore {
     pub async fn insert(&self, doc: FightDoc) -> Result<Fight, Error> {
         let stored = match &self.writer {
             None => {
-                self.bounded(self.fights.insert_one(&doc)).await?;
+                self.inserts
+                    .timed(1, self.bounded(self.fights.insert_one(&doc)))
+                    .await?;
                 doc
             }
             Some(writer) => {
@@ -219,7 +264,8 @@ impl FightStore {
         futures_util::future::join_all(pings).await;
     }
 
-    /// Appends MongoDB pool usage and the insert queue depth in Prometheus text format.
+    /// Appends MongoDB pool usage, insert round trips and the insert queue depth in
+    /// Prometheus text format.
     pub fn render_metrics(&self, out: &mut String) {
         let gauges = [
             (
@@ -241,6 +287,7 @@ impl FightStore {
         for (name, help, value) in gauges {
             Family::new(out, name, "gauge", help).sample("", value.max(0));
         }
+        self.inserts.render(out);
         if let Some(writer) = &self.writer {
             let queued = writer.max_capacity() - writer.capacity();
             Family::new(

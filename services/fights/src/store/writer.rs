@@ -2,11 +2,12 @@
 //! that under load many requests share one MongoDB round trip while each still answers
 //! only once its fight is acknowledged.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use mongodb::Collection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::Inserts;
 use crate::{error::Error, model::FightDoc};
 
 /// Most fights written with one `insert_many`.
@@ -25,6 +26,7 @@ pub async fn write_batches(
     fights: Collection<FightDoc>,
     mut queue: mpsc::Receiver<Pending>,
     timeout: Duration,
+    inserts: Arc<Inserts>,
 ) {
     let mut batch = Vec::with_capacity(BATCH);
     while queue.recv_many(&mut batch, BATCH).await > 0 {
@@ -33,7 +35,10 @@ pub async fn write_batches(
             continue;
         }
         let insert = fights.insert_many(batch.iter().map(|p| &p.doc));
-        let outcome = match tokio::time::timeout(timeout, insert).await {
+        let outcome = inserts
+            .timed(batch.len(), tokio::time::timeout(timeout, insert))
+            .await;
+        let outcome = match outcome {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(err)) => Err(Error::Store(err)),
             Err(_) => Err(Error::StoreTimeout(timeout)),
