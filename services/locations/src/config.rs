@@ -24,8 +24,9 @@ pub struct Config {
     /// `DB_POOL_MAX`: connections in the pool. A few suffice: nearly every query is one
     /// primary-key lookup on a prepared statement.
     pub pool_max: usize,
-    /// `IDS_REFRESH_MS`: how often the random-id set checks for writes made by other
-    /// replicas; it bounds how stale a random pick can be.
+    /// `IDS_REFRESH_MS`: how long the random-id set is trusted before a pick checks it
+    /// against the table for writes made by other replicas; it bounds how stale a random
+    /// pick can be.
     pub ids_refresh: Duration,
 }
 

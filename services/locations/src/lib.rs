@@ -130,7 +130,7 @@ pub async fn run(
     shutdown: Shutdown,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let pool = store::pool(&config.database_url, config.pool_max)?;
-    let ids = Arc::new(LocationIds::default());
+    let ids = Arc::new(LocationIds::new(config.ids_refresh));
     let startup = async {
         // Opened together and held until all are open, so the pool keeps them all.
         let mut warm = tokio::task::JoinSet::new();
@@ -147,10 +147,6 @@ pub async fn run(
             log::warn!("database did not answer within {STARTUP_DB_TIMEOUT:?}, serving anyway")
         }
     }
-    let refresher = tokio::spawn({
-        let (ids, pool, every) = (ids.clone(), pool.clone(), config.ids_refresh);
-        async move { ids.keep_coherent(pool, every).await }
-    });
     let state = Arc::new(State {
         pool: pool.clone(),
         ids,
@@ -159,8 +155,6 @@ pub async fn run(
         labels: Endpoint::labels(),
     });
     kit::serve::serve(listener, state, &config.server, shutdown).await;
-    refresher.abort();
-    let _ = refresher.await;
     match tokio::time::timeout(POOL_CLOSE_TIMEOUT, pool.disconnect()).await {
         Ok(Ok(())) => {}
         Ok(Err(err)) => log::warn!("closing the database pool: {err}"),
