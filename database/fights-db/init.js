@@ -1,5 +1,6 @@
 // First-start initialisation of the fights MongoDB (mongo:7.0, /docker-entrypoint-initdb.d).
-// Creates the application user and the Fights collection with its newest-first index.
+// Creates the application user and the Fights collection with its newest-first index and
+// the index the fight statistics read (the fights service also creates it at start).
 // Safe to run again: existing user, collection and index are left as they are.
 const fights = db.getSiblingDB('fights');
 
@@ -16,3 +17,4 @@ if (!fights.getCollectionNames().includes('Fights')) {
 }
 
 fights.getCollection('Fights').createIndex({ fightDate: -1 }, { name: 'fightDate_desc' });
+fights.getCollection('Fights').createIndex({ winnerTeam: 1, winnerName: 1 });

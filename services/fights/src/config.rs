@@ -39,6 +39,8 @@ pub struct Config {
     /// Bound on one MongoDB read or write as a request waits for it; past it the request
     /// answers 503. The driver itself waits on a silent server indefinitely.
     pub mongodb_timeout: Duration,
+    /// Shortest time between two computations of the fight statistics.
+    pub stats_interval: Duration,
     pub heroes_url: String,
     pub villains_url: String,
     pub locations_url: String,
@@ -82,6 +84,7 @@ impl Config {
             insert_mode,
             insert_queue: env.bounded("FIGHTS_INSERT_QUEUE", 4_096, 1, 1 << 20)? as usize,
             mongodb_timeout: env.millis("MONGODB_TIMEOUT_MS", 3_000, 600_000)?,
+            stats_interval: env.millis("FIGHTS_STATS_INTERVAL_MS", 1_000, 3_600_000)?,
             heroes_url: http_url(env, "HEROES_URL", "http://heroes:8001")?,
             villains_url: http_url(env, "VILLAINS_URL", "http://villains:8002")?,
             locations_url: http_url(env, "LOCATIONS_URL", "http://locations:8003")?,
@@ -155,6 +158,7 @@ mod tests {
             config.map(|c| c.mongodb_timeout),
             Ok(Duration::from_secs(3))
         );
+        assert_eq!(config.map(|c| c.stats_interval), Ok(Duration::from_secs(1)));
         assert_eq!(
             config.map(|c| c.downstream.timeout),
             Ok(Duration::from_secs(2))
@@ -206,6 +210,7 @@ mod tests {
             ("DOWNSTREAM_TIMEOUT_MS", "0"),
             ("DOWNSTREAM_RETRIES", "many"),
             ("MONGODB_POOL_MAX", "0"),
+            ("FIGHTS_STATS_INTERVAL_MS", "0"),
         ] {
             let err = Config::from_env(&Env::from_pairs([(var, value)])).err();
             assert_eq!(err.map(|e| e.var), Some(var.to_owned()), "{var}={value}");

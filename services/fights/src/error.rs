@@ -28,6 +28,10 @@ pub enum Error {
     /// The insert queue is full.
     #[error("too many fights waiting to be stored")]
     Overloaded,
+    /// No statistics to answer: MongoDB failed or was too slow to compute them (the
+    /// refresh logs why).
+    #[error("no fight statistics")]
+    StatsUnavailable,
 }
 
 impl Error {
@@ -50,6 +54,10 @@ impl Error {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Too many fights waiting to be stored, try again shortly",
             ),
+            Error::StatsUnavailable => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "MongoDB could not compute the fight statistics right now",
+            ),
         };
         problem.into_response()
     }
@@ -68,6 +76,7 @@ mod tests {
             (Error::StoreTimeout(Duration::from_secs(3)), 503),
             (Error::WriterStopped, 503),
             (Error::Overloaded, 503),
+            (Error::StatsUnavailable, 503),
         ];
         for (err, status) in cases {
             assert_eq!(err.into_response().status().as_u16(), status);

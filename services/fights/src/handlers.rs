@@ -1,7 +1,8 @@
 //! One function per endpoint: parse the request, call downstreams or the store, answer.
 //! [`dispatch`] says which function serves which endpoint.
 
-use http::StatusCode;
+use bytes::Bytes;
+use http::{header, request::Parts, HeaderValue, StatusCode};
 use hyper::body::Incoming;
 use kit::{query::int_param, response, Problem, Response, Violation};
 use mongodb::bson::{oid::ObjectId, DateTime};
@@ -14,6 +15,7 @@ use crate::{
         fallback_hero, fallback_location, fallback_villain, FightDoc, FightLocation, FightRequest,
         Fighter, FighterInput, Fighters,
     },
+    page,
     routes::Endpoint,
     Fights,
 };
@@ -24,20 +26,22 @@ const MAX_SIZE: u64 = 100;
 /// Encoded size of a typical fight, to size response buffers.
 const FIGHT_BYTES: usize = 768;
 
-/// Runs the handler of `endpoint`; `query` and `body` are the request's.
+/// Runs the handler of `endpoint`; `request` and `body` are the request's head and body.
 pub async fn dispatch(
     app: &Fights,
     endpoint: Endpoint<'_>,
-    query: Option<&str>,
+    request: &Parts,
     body: Incoming,
 ) -> Result<Response, Error> {
     match endpoint {
-        Endpoint::List => list(app, query).await,
+        Endpoint::Page => Ok(arena_page(request.headers.get(header::IF_NONE_MATCH))),
+        Endpoint::List => list(app, request.uri.query()).await,
         Endpoint::Create => create(app, body).await,
         Endpoint::Get(id) => get(app, id).await,
         Endpoint::RandomFighters => Ok(random_fighters(app).await),
         Endpoint::RandomLocation => Ok(random_location(app).await),
         Endpoint::ExecuteFight => execute_fight(app).await,
+        Endpoint::Stats => stats(app).await,
         Endpoint::Hello => Ok(response::text(StatusCode::OK, "Hello Fight Resource")),
         Endpoint::HelloHeroes => {
             Ok(relay_hello(&app.heroes, "Could not invoke the Heroes microservice").await)
@@ -51,6 +55,38 @@ pub async fn dispatch(
         )
         .await),
     }
+}
+
+/// The arena page, or a 304 without a body when the client's copy is current.
+fn arena_page(if_none_match: Option<&HeaderValue>) -> Response {
+    let mut resp = if if_none_match.is_some_and(page::is_current) {
+        response::empty(StatusCode::NOT_MODIFIED)
+    } else {
+        response::bytes(
+            StatusCode::OK,
+            page::CONTENT_TYPE,
+            Bytes::from_static(page::HTML.as_bytes()),
+        )
+    };
+    let headers = resp.headers_mut();
+    headers.insert(header::ETAG, page::ETAG);
+    headers.insert(header::CACHE_CONTROL, page::CACHE_CONTROL);
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        page::CONTENT_SECURITY_POLICY,
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    resp
+}
+
+/// The statistics snapshot; never runs the aggregation on the request's own time unless
+/// there is no snapshot yet.
+async fn stats(app: &Fights) -> Result<Response, Error> {
+    let body = app.stats.get().await?;
+    Ok(response::bytes(StatusCode::OK, response::JSON, body))
 }
 
 /// Hero and villain are fetched concurrently: the answer waits for the slower one only.

@@ -1,5 +1,6 @@
 //! The fights service: random fighters and locations fetched from heroes, villains and
-//! locations (with fallbacks when they fail), the fight rule, and fights stored in MongoDB.
+//! locations (with fallbacks when they fail), the fight rule, fights stored in MongoDB,
+//! their statistics, and the arena page that shows all of it in a browser.
 //!
 //! The binary only parses config and calls [`run`]; tests call [`run`] on a loopback port.
 //! The fight rule, the model (with the stored document) and routing are public for the
@@ -11,7 +12,9 @@ mod error;
 pub mod fight;
 mod handlers;
 pub mod model;
+mod page;
 pub mod routes;
+mod stats;
 mod store;
 
 use std::{error::Error as StdError, sync::Arc, time::Duration};
@@ -24,7 +27,9 @@ use tokio::net::TcpListener;
 pub use config::{Config, InsertMode};
 pub use downstream::{DownstreamConfig, Resolver};
 
-use crate::{downstream::Downstream, error::Error, routes::Endpoint, store::FightStore};
+use crate::{
+    downstream::Downstream, error::Error, routes::Endpoint, stats::StatsCache, store::FightStore,
+};
 
 /// Connections opened per downstream and to MongoDB before the first request needs them.
 const WARM_CONNECTIONS: usize = 4;
@@ -34,6 +39,7 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The shared state of every request.
 struct Fights {
     store: FightStore,
+    stats: Arc<StatsCache>,
     heroes: Downstream,
     villains: Downstream,
     locations: Downstream,
@@ -51,8 +57,14 @@ pub async fn run(
 ) -> Result<(), Box<dyn StdError + Send + Sync>> {
     let (store, writer) = FightStore::connect(&config).await?;
     let d = &config.downstream;
+    let stats = StatsCache::new(
+        store.stats_query(),
+        config.stats_interval,
+        config.mongodb_timeout,
+    );
     let app = Arc::new(Fights {
         store,
+        stats: Arc::new(stats),
         heroes: Downstream::new(
             "heroes",
             &config.heroes_url,
@@ -83,11 +95,17 @@ pub async fn run(
     let warm = tokio::spawn({
         let app = app.clone();
         async move {
+            let index = async {
+                if let Err(err) = app.store.create_stats_index().await {
+                    log::warn!("statistics index not created: {err}");
+                }
+            };
             tokio::join!(
                 app.heroes.warm(WARM_CONNECTIONS),
                 app.villains.warm(WARM_CONNECTIONS),
                 app.locations.warm(WARM_CONNECTIONS),
                 app.store.warm(WARM_CONNECTIONS),
+                index,
             );
         }
     });
@@ -132,7 +150,7 @@ impl kit::App for Fights {
         let (parts, body) = req.into_parts();
         match routes::route(&parts.method, parts.uri.path()) {
             Ok(endpoint) => {
-                let answer = handlers::dispatch(&self, endpoint, parts.uri.query(), body).await;
+                let answer = handlers::dispatch(&self, endpoint, &parts, body).await;
                 Routed::new(
                     endpoint.label(),
                     answer.unwrap_or_else(Error::into_response),
@@ -152,5 +170,6 @@ impl kit::App for Fights {
     fn render_metrics(&self, out: &mut String) {
         downstream::render_metrics(&[&self.heroes, &self.villains, &self.locations], out);
         self.store.render_metrics(out);
+        self.stats.render_metrics(out);
     }
 }

@@ -1,6 +1,6 @@
 //! The values of the fights service: fighters and locations as the other services send
 //! them, the POST body, the outcome of a fight, a fight as the API answers it and as
-//! MongoDB stores it, and the conversion between the two.
+//! MongoDB stores it, the conversion between the two, and the fight statistics.
 
 use mongodb::bson::{oid::ObjectId, DateTime};
 use serde::{Deserialize, Serialize};
@@ -162,6 +162,58 @@ impl From<FightDoc> for Fight {
     }
 }
 
+/// The winners listed in [`Stats::top_winners`].
+pub const TOP_WINNERS: usize = 10;
+
+/// The answer of `GET /api/fights/stats`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    /// Every stored fight.
+    pub fights: i64,
+    pub wins: Wins,
+    /// The [`TOP_WINNERS`] fighters with the most wins, most first; ties by name, then team.
+    pub top_winners: Vec<Winner>,
+}
+
+/// Fights won by each team.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Wins {
+    pub heroes: i64,
+    pub villains: i64,
+}
+
+/// A fighter and the fights it won. A name in both teams is two winners.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Winner {
+    pub name: String,
+    pub team: &'static str,
+    pub wins: i64,
+}
+
+impl Stats {
+    /// The statistics of `fights` stored fights won as `wins` counts, from each team's own
+    /// top list. Under one total order (wins down, name up, team up) every one of the
+    /// overall top winners is among its team's top ones, so merging the two lists gives
+    /// the overall top without one query grouping by name and team together.
+    pub fn new(fights: i64, wins: Wins, heroes: Vec<Winner>, villains: Vec<Winner>) -> Self {
+        let mut top_winners = heroes;
+        top_winners.extend(villains);
+        top_winners.sort_unstable_by(|a, b| {
+            b.wins
+                .cmp(&a.wins)
+                .then_with(|| a.name.cmp(&b.name))
+                .then_with(|| a.team.cmp(b.team))
+        });
+        top_winners.truncate(TOP_WINNERS);
+        Self {
+            fights,
+            wins,
+            top_winners,
+        }
+    }
+}
+
 /// Milliseconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 fn iso_millis(millis: i64) -> String {
     let (days, ms_of_day) = (millis.div_euclid(86_400_000), millis.rem_euclid(86_400_000));
@@ -251,6 +303,79 @@ mod tests {
         );
         assert_eq!(fallback_villain().level, 45);
         assert_eq!(fallback_location().name, "Fallback location");
+    }
+
+    fn winners(team: &'static str, list: &[(&str, i64)]) -> Vec<Winner> {
+        list.iter()
+            .map(|&(name, wins)| Winner {
+                name: name.to_owned(),
+                team,
+                wins,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn top_winners_merge_both_teams_most_wins_first_ties_by_name() {
+        let heroes = winners("heroes", &[("Yoda", 5), ("Luke", 3), ("Anakin", 3)]);
+        let villains = winners("villains", &[("Vader", 4), ("Anakin", 3), ("Boba", 1)]);
+        let wins = Wins {
+            heroes: 11,
+            villains: 8,
+        };
+
+        let stats = Stats::new(19, wins.clone(), heroes, villains);
+
+        let order: Vec<_> = stats
+            .top_winners
+            .iter()
+            .map(|w| (w.name.as_str(), w.team, w.wins))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("Yoda", "heroes", 5),
+                ("Vader", "villains", 4),
+                ("Anakin", "heroes", 3),
+                ("Anakin", "villains", 3),
+                ("Luke", "heroes", 3),
+                ("Boba", "villains", 1),
+            ]
+        );
+        assert_eq!((stats.fights, stats.wins), (19, wins));
+    }
+
+    #[test]
+    fn top_winners_keep_ten_and_names_sort_by_bytes() {
+        let names: Vec<String> = (0..10).map(|n| format!("H{n}")).collect();
+        let list: Vec<_> = names.iter().map(|n| (n.as_str(), 2)).collect();
+        let villains = winners("villains", &[("a", 2), ("B", 2), ("É", 9)]);
+
+        let stats = Stats::new(33, Wins::default(), winners("heroes", &list), villains);
+
+        let names: Vec<_> = stats.top_winners.iter().map(|w| w.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["É", "B", "H0", "H1", "H2", "H3", "H4", "H5", "H6", "H7"]
+        );
+    }
+
+    #[test]
+    fn stats_serialize_as_the_api_shape() {
+        let stats = Stats::new(0, Wins::default(), Vec::new(), Vec::new());
+        let json = kit::json::to_bytes(&stats, 64);
+        assert_eq!(
+            &json[..],
+            br#"{"fights":0,"wins":{"heroes":0,"villains":0},"topWinners":[]}"#
+        );
+        let stats = Stats::new(
+            1,
+            Wins::default(),
+            winners("heroes", &[("Yoda", 1)]),
+            vec![],
+        );
+        let json = kit::json::to_bytes(&stats.top_winners, 64);
+        assert_eq!(&json[..], br#"[{"name":"Yoda","team":"heroes","wins":1}]"#);
     }
 
     #[test]

@@ -8,12 +8,15 @@ use kit::Problem;
 /// Every fights endpoint; `handlers::dispatch` runs each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint<'a> {
+    /// The arena page, for people in a browser.
+    Page,
     List,
     Create,
     Get(&'a str),
     RandomFighters,
     RandomLocation,
     ExecuteFight,
+    Stats,
     Hello,
     HelloHeroes,
     HelloVillains,
@@ -22,13 +25,15 @@ pub enum Endpoint<'a> {
 
 impl Endpoint<'static> {
     /// One of each endpoint (path parameters are placeholders).
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 12] = [
+        Endpoint::Page,
         Endpoint::List,
         Endpoint::Create,
         Endpoint::Get("{id}"),
         Endpoint::RandomFighters,
         Endpoint::RandomLocation,
         Endpoint::ExecuteFight,
+        Endpoint::Stats,
         Endpoint::Hello,
         Endpoint::HelloHeroes,
         Endpoint::HelloVillains,
@@ -46,12 +51,14 @@ impl Endpoint<'_> {
     /// metrics.
     pub fn label(&self) -> &'static str {
         match self {
+            Endpoint::Page => "GET /",
             Endpoint::List => "GET /api/fights",
             Endpoint::Create => "POST /api/fights",
             Endpoint::Get(_) => "GET /api/fights/{id}",
             Endpoint::RandomFighters => "GET /api/fights/randomfighters",
             Endpoint::RandomLocation => "GET /api/fights/randomlocation",
             Endpoint::ExecuteFight => "GET /api/fights/execute_fight",
+            Endpoint::Stats => "GET /api/fights/stats",
             Endpoint::Hello => "GET /api/fights/hello",
             Endpoint::HelloHeroes => "GET /api/fights/hello/heroes",
             Endpoint::HelloVillains => "GET /api/fights/hello/villains",
@@ -68,6 +75,7 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Endpoint<'a>, Problem
         _ => Err(Problem::method_not_allowed("GET")),
     };
     match path {
+        "/" => get_only(Endpoint::Page),
         "/api/fights" => match *method {
             Method::GET => Ok(Endpoint::List),
             Method::POST => Ok(Endpoint::Create),
@@ -76,6 +84,7 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Endpoint<'a>, Problem
         "/api/fights/randomfighters" => get_only(Endpoint::RandomFighters),
         "/api/fights/randomlocation" => get_only(Endpoint::RandomLocation),
         "/api/fights/execute_fight" => get_only(Endpoint::ExecuteFight),
+        "/api/fights/stats" => get_only(Endpoint::Stats),
         "/api/fights/hello" => get_only(Endpoint::Hello),
         "/api/fights/hello/heroes" => get_only(Endpoint::HelloHeroes),
         "/api/fights/hello/villains" => get_only(Endpoint::HelloVillains),
@@ -99,12 +108,14 @@ mod tests {
     fn every_endpoint_is_reachable_under_its_label() {
         use Endpoint::*;
         for (method, path, expected) in [
+            (Method::GET, "/", Page),
             (Method::GET, "/api/fights", List),
             (Method::POST, "/api/fights", Create),
             (Method::GET, "/api/fights/abc", Get("abc")),
             (Method::GET, "/api/fights/randomfighters", RandomFighters),
             (Method::GET, "/api/fights/randomlocation", RandomLocation),
             (Method::GET, "/api/fights/execute_fight", ExecuteFight),
+            (Method::GET, "/api/fights/stats", Stats),
             (Method::GET, "/api/fights/hello", Hello),
             (Method::GET, "/api/fights/hello/heroes", HelloHeroes),
             (Method::GET, "/api/fights/hello/villains", HelloVillains),
@@ -115,6 +126,22 @@ mod tests {
             let label = found.map(|endpoint| endpoint.label()).unwrap_or_default();
             assert!(Endpoint::labels().contains(&label), "{label}");
             assert!(label.starts_with(method.as_str()), "{label}");
+        }
+    }
+
+    #[test]
+    fn every_label_is_an_operation_of_the_openapi_document() {
+        let document = include_str!("../openapi.yaml");
+        for label in Endpoint::labels() {
+            let (method, path) = label.split_once(' ').unwrap_or_default();
+            let operations = document
+                .split_once(&format!("\n  {path}:\n"))
+                .map(|(_, rest)| rest.split("\n  /").next().unwrap_or_default());
+            let method = format!("    {}:", method.to_lowercase());
+            assert!(
+                operations.is_some_and(|ops| ops.lines().any(|line| line == method)),
+                "{label} is not in openapi.yaml"
+            );
         }
     }
 
@@ -134,6 +161,9 @@ mod tests {
         assert_eq!(status(Method::DELETE, "/api/fights"), Err(405));
         assert_eq!(status(Method::POST, "/api/fights/randomfighters"), Err(405));
         assert_eq!(status(Method::PUT, "/api/fights/abc"), Err(405));
+        assert_eq!(status(Method::POST, "/"), Err(405));
+        assert_eq!(status(Method::DELETE, "/api/fights/stats"), Err(405));
+        assert_eq!(status(Method::GET, "/index.html"), Err(404));
         let allow = route(&Method::DELETE, "/api/fights")
             .err()
             .and_then(|p| p.allow);

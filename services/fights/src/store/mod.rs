@@ -1,7 +1,8 @@
 //! Every MongoDB access of the service: storing fights (through the group-commit
-//! [`writer`] or one insert per request), reading them back as fights, and the ping of
-//! the readiness check.
+//! [`writer`] or one insert per request), reading them back as fights, the fight
+//! [`stats`], and the ping of the readiness check.
 
+mod stats;
 mod writer;
 
 use std::{
@@ -31,6 +32,7 @@ use crate::{
     error::Error,
     model::{Fight, FightDoc},
 };
+pub use stats::StatsQuery;
 use writer::{write_batches, Pending};
 
 /// The collection of the original system.
@@ -241,10 +243,20 @@ impl FightStore {
     where
         Error: From<E>,
     {
-        match tokio::time::timeout(self.timeout, operation).await {
-            Ok(outcome) => Ok(outcome?),
-            Err(_) => Err(Error::StoreTimeout(self.timeout)),
-        }
+        bounded(self.timeout, operation).await
+    }
+
+    /// The statistics query, to run apart from the store's own requests.
+    pub fn stats_query(&self) -> StatsQuery {
+        StatsQuery::new(self.fights.clone(), self.timeout)
+    }
+
+    /// Creates the index of the statistics pipelines unless it exists (`createIndexes` of
+    /// an existing index changes nothing).
+    pub async fn create_stats_index(&self) -> Result<(), Error> {
+        self.bounded(self.fights.create_index(stats::stats_index()))
+            .await
+            .map(drop)
     }
 
     /// Whether MongoDB answers a ping within two seconds.
@@ -304,5 +316,19 @@ impl FightStore {
     pub async fn shutdown(self) {
         drop(self.writer);
         self.client.shutdown().await;
+    }
+}
+
+/// Waits for `operation` at most `timeout`.
+async fn bounded<T, E>(
+    timeout: Duration,
+    operation: impl std::future::IntoFuture<Output = Result<T, E>>,
+) -> Result<T, Error>
+where
+    Error: From<E>,
+{
+    match tokio::time::timeout(timeout, operation).await {
+        Ok(outcome) => Ok(outcome?),
+        Err(_) => Err(Error::StoreTimeout(timeout)),
     }
 }

@@ -5,8 +5,10 @@
 
 mod balancing;
 mod endpoints;
+mod page;
 mod real_services;
 mod resilience;
+mod stats;
 mod storage;
 mod support;
 mod validation;
