@@ -5,8 +5,9 @@ RATE ?= 500
 
 # All tests: start and provision the databases natively (installing them if absent),
 # then every crate's unit and integration tests, the compose.yml consistency check, the
-# offline validation of the Kubernetes manifests, a bounded schemathesis run per service
-# and a few seconds of k6 against the native system (release build).
+# offline validation of the Kubernetes manifests, a bounded schemathesis run per service,
+# a few seconds of k6 against the native system (release build), the arena page in
+# Debian's chromium (deploy/system/browser) and the compose system for real.
 test:
 	database/setup.sh all
 	cargo test --workspace
@@ -16,6 +17,7 @@ test:
 	deploy/system/k8s_check.sh
 	deploy/system/fuzz.sh
 	deploy/system/smoke.sh
+	deploy/system/browser/run.sh
 	$(MAKE) compose-test
 
 # The compose system for real (root): Docker and debootstrap installed when absent, the
