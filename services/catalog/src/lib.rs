@@ -13,7 +13,7 @@ mod store;
 use std::{error::Error as StdError, sync::Arc};
 
 use http::Request;
-use hyper::body::Incoming;
+use kit::body::Incoming;
 use kit::{labels::UNMATCHED, metrics::Family, process::Shutdown, App, Check, RandomIds, Routed};
 use tokio::net::TcpListener;
 

@@ -2,7 +2,7 @@
 //! [`dispatch`] says which function serves which endpoint.
 
 use http::StatusCode;
-use hyper::body::Incoming;
+use kit::body::Incoming;
 use kit::{query::int_param, response, Problem, Response, Violation};
 use mongodb::bson::{oid::ObjectId, DateTime};
 

@@ -17,7 +17,7 @@ mod store;
 use std::{error::Error as StdError, sync::Arc, time::Duration};
 
 use http::Request;
-use hyper::body::Incoming;
+use kit::body::Incoming;
 use kit::{labels::UNMATCHED, process::Shutdown, Check, Routed};
 use tokio::net::TcpListener;
 

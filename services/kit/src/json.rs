@@ -2,8 +2,8 @@
 //! pre-sized buffer. Integers beyond 64 bits parse as floats (`big-int-as-float`): JSON
 //! allows them, and in a field the model ignores they must not make the body invalid.
 
+use crate::body::Incoming;
 use bytes::Bytes;
-use hyper::body::Incoming;
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::Problem;

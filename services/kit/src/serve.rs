@@ -1,6 +1,6 @@
-//! The HTTP/1 serve loop: accept with a connection bound, route the kit's own `/q/*`
-//! endpoints, hand everything else to the service, record metrics, and drain in-flight
-//! requests on shutdown.
+//! The HTTP/1 serve loop: accept with a connection bound, read request bodies within
+//! their bounds, route the kit's own `/q/*` endpoints, hand everything else to the
+//! service, record metrics, and drain in-flight requests on shutdown.
 
 use std::{
     convert::Infallible,
@@ -28,14 +28,12 @@ use tokio::{
 };
 
 use crate::{
-    config::ConfigError,
-    config::Env,
-    labels::{LIVE, METRICS, OPENAPI, READY, UNMATCHED},
+    body::{self, BodyLimits},
+    config::{ConfigError, Env},
+    labels::{LIVE, METRICS, OPENAPI, OVERLOADED, READY, REFUSED, UNMATCHED},
     metrics::Metrics,
     response, Problem, Response,
 };
-
-const OVERLOADED: &str = "overloaded";
 
 /// How long a readiness check may take before the service counts as not ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -46,11 +44,17 @@ pub struct ServerConfig {
     pub bind: SocketAddr,
     /// Largest accepted request body; larger ones get 413.
     pub max_body_bytes: usize,
+    /// A request body must be complete within this time after its head; else 408.
+    pub body_read_timeout: Duration,
+    /// A request body must arrive at least this fast (bytes per second) after its first
+    /// second; else 408. 0 leaves only `body_read_timeout`.
+    pub body_min_bytes_per_sec: u64,
     /// A client must send its complete request head within this time.
     pub header_read_timeout: Duration,
     /// Connections served at once; further clients wait in the listen backlog.
     pub max_connections: usize,
-    /// Requests handled at once; past it the service answers 503 at once.
+    /// Requests handled at once, counted from when their body is read; past it the
+    /// service answers 503 at once.
     pub max_in_flight: usize,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_timeout: Duration,
@@ -63,6 +67,13 @@ impl ServerConfig {
         Ok(Self {
             bind: env.bind_addr(default_port)?,
             max_body_bytes: env.bounded("HTTP_MAX_BODY_BYTES", 64 * 1024, 1024, 64 << 20)? as usize,
+            body_read_timeout: env.millis("HTTP_BODY_READ_TIMEOUT_MS", 5_000, 600_000)?,
+            body_min_bytes_per_sec: env.bounded(
+                "HTTP_BODY_MIN_BYTES_PER_SEC",
+                1_024,
+                0,
+                1 << 30,
+            )?,
             header_read_timeout: env.millis("HTTP_HEADER_READ_TIMEOUT_MS", 5_000, 600_000)?,
             max_connections: env.bounded("HTTP_MAX_CONNECTIONS", 4_096, 1, 1 << 20)? as usize,
             max_in_flight: env.bounded("HTTP_MAX_IN_FLIGHT", 1_024, 1, 1 << 20)? as usize,
@@ -127,8 +138,10 @@ pub trait App: Send + Sync + 'static {
     /// The OpenAPI document served at `/q/openapi`, kept in the repo and served as is.
     fn openapi(&self) -> &'static str;
 
-    /// Answers one request outside `/q/`. Never fails: errors become problem responses.
-    fn handle(self: Arc<Self>, req: Request<Incoming>) -> impl Future<Output = Routed> + Send;
+    /// Answers one request outside `/q/`, its body already read. Never fails: errors
+    /// become problem responses.
+    fn handle(self: Arc<Self>, req: Request<body::Incoming>)
+        -> impl Future<Output = Routed> + Send;
 
     /// Checks the service's dependencies for `/q/health/ready`.
     fn ready(&self) -> impl Future<Output = Vec<Check>> + Send;
@@ -144,6 +157,7 @@ pub struct Server<A> {
     metrics: Metrics,
     in_flight: AtomicUsize,
     max_in_flight: usize,
+    body_limits: BodyLimits,
     http: http1::Builder,
 }
 
@@ -169,6 +183,11 @@ impl<A: App> Server<A> {
             app,
             in_flight: AtomicUsize::new(0),
             max_in_flight: config.max_in_flight,
+            body_limits: BodyLimits {
+                max_bytes: config.max_body_bytes,
+                timeout: config.body_read_timeout,
+                min_bytes_per_sec: config.body_min_bytes_per_sec,
+            },
             http,
         })
     }
@@ -203,6 +222,12 @@ impl<A: App> Server<A> {
         if req.uri().path().starts_with("/q/") {
             return self.kit_route(req.method(), req.uri().path()).await;
         }
+        let (parts, body) = req.into_parts();
+        let body = match body::read_within(body, &self.body_limits).await {
+            Ok(bytes) => body::Incoming::new(bytes),
+            // What is left of the body is unread: the connection cannot carry another request.
+            Err(problem) => return Routed::new(REFUSED, closing(problem.into_response())),
+        };
         if self.in_flight.fetch_add(1, Ordering::Relaxed) >= self.max_in_flight {
             self.in_flight.fetch_sub(1, Ordering::Relaxed);
             let problem = Problem::new(
@@ -212,7 +237,10 @@ impl<A: App> Server<A> {
             return Routed::new(OVERLOADED, problem.into_response());
         }
         let _guard = InFlight(&self.in_flight);
-        self.app.clone().handle(req).await
+        self.app
+            .clone()
+            .handle(Request::from_parts(parts, body))
+            .await
     }
 
     async fn kit_route(&self, method: &Method, path: &str) -> Routed {
@@ -274,6 +302,14 @@ impl<A: App> Server<A> {
             128,
         )
     }
+}
+
+/// `response` with `Connection: close`, so that hyper closes the connection after it.
+fn closing(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 #[derive(Serialize)]

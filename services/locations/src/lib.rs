@@ -13,7 +13,7 @@ mod store;
 use std::{sync::Arc, time::Duration};
 
 use http::Request;
-use hyper::body::Incoming;
+use kit::body::Incoming;
 use kit::{labels::UNMATCHED, metrics::Family, process::Shutdown, Check, Routed};
 use mysql_async::Pool;
 use tokio::net::TcpListener;

@@ -9,8 +9,10 @@ use std::{
 };
 
 use http::{Request, StatusCode};
-use hyper::body::Incoming;
+use kit::body::Incoming;
 use kit::{response, serve::serve, App, Check, Routed, ServerConfig};
+mod body;
+
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream},
@@ -70,6 +72,8 @@ fn config() -> ServerConfig {
     ServerConfig {
         bind: "127.0.0.1:0".parse().unwrap(),
         max_body_bytes: 1024,
+        body_read_timeout: Duration::from_millis(800),
+        body_min_bytes_per_sec: 0,
         header_read_timeout: Duration::from_millis(500),
         max_connections: 64,
         max_in_flight: 64,
@@ -145,7 +149,7 @@ fn status_of(response: &str) -> u16 {
         .unwrap_or_else(|| panic!("not an HTTP/1.1 response: {response:?}"))
 }
 
-fn get(path: &str) -> Vec<u8> {
+pub fn get(path: &str) -> Vec<u8> {
     format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").into_bytes()
 }
 
