@@ -74,6 +74,12 @@ impl App for Catalog {
         }
     }
 
+    fn allow(&self, path: &str) -> Option<&'static str> {
+        routes::route(self.kind, &http::Method::OPTIONS, path)
+            .err()?
+            .allow
+    }
+
     async fn ready(&self) -> Vec<Check> {
         match self.store.ping().await {
             Ok(()) => vec![Check::up("database")],

@@ -142,6 +142,10 @@ impl kit::App for Fights {
         }
     }
 
+    fn allow(&self, path: &str) -> Option<&'static str> {
+        routes::route(&http::Method::OPTIONS, path).err()?.allow
+    }
+
     async fn ready(&self) -> Vec<Check> {
         match self.store.ping().await {
             Ok(()) => vec![Check::up("mongodb")],

@@ -6,6 +6,9 @@
 
 pub mod body;
 pub mod config;
+pub mod connections;
+pub mod cors;
+pub mod http_rules;
 pub mod json;
 pub mod labels;
 pub mod metrics;

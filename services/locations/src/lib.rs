@@ -66,6 +66,10 @@ impl kit::App for State {
         }
     }
 
+    fn allow(&self, path: &str) -> Option<&'static str> {
+        routes::route(&http::Method::OPTIONS, path).err()?.allow
+    }
+
     async fn ready(&self) -> Vec<Check> {
         match store::ping(&self.pool).await {
             Ok(()) => vec![Check::up("database")],

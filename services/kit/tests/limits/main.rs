@@ -12,6 +12,8 @@ use http::{Request, StatusCode};
 use kit::body::Incoming;
 use kit::{response, serve::serve, App, Check, Routed, ServerConfig};
 mod body;
+mod connections;
+mod protocol;
 
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -61,6 +63,14 @@ impl App for TestApp {
         }
     }
 
+    fn allow(&self, path: &str) -> Option<&'static str> {
+        match path {
+            "/hello" | "/slow" => Some("GET"),
+            "/echo" => Some("POST"),
+            _ => None,
+        }
+    }
+
     async fn ready(&self) -> Vec<Check> {
         vec![Check::up("nothing")]
     }
@@ -74,11 +84,14 @@ fn config() -> ServerConfig {
         max_body_bytes: 1024,
         body_read_timeout: Duration::from_millis(800),
         body_min_bytes_per_sec: 0,
+        keep_alive_max_requests: 1_000,
+        keep_alive_max_age: Duration::from_secs(3600),
         header_read_timeout: Duration::from_millis(500),
         max_connections: 64,
         max_in_flight: 64,
         shutdown_timeout: Duration::from_secs(5),
         worker_threads: 2,
+        cors: kit::cors::Cors::Any,
     }
 }
 
@@ -139,6 +152,34 @@ async fn read_all(stream: &mut TcpStream) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Reads one response of a keep-alive connection: its head and `Content-Length` bytes.
+async fn read_response(stream: &mut TcpStream) -> String {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let text = String::from_utf8_lossy(&out).into_owned();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|line| {
+                    let (name, value) = line.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            if out.len() >= end + 4 + length {
+                return text;
+            }
+        }
+        match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await {
+            Ok(Ok(0)) => panic!("closed before a whole response: {text}"),
+            Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+            Ok(Err(err)) => panic!("read failed: {err}"),
+            Err(_) => panic!("no whole response within 5 s: {text}"),
+        }
+    }
 }
 
 fn status_of(response: &str) -> u16 {
