@@ -12,6 +12,7 @@ pub mod http_rules;
 pub mod json;
 pub mod labels;
 pub mod metrics;
+mod parse_errors;
 pub mod problem;
 pub mod process;
 pub mod query;

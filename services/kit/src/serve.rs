@@ -15,7 +15,11 @@ use std::{
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, StatusCode};
-use hyper::{body::Incoming, server::conn::http1, service::service_fn};
+use hyper::{
+    body::{Body as _, Incoming},
+    server::conn::http1,
+    service::service_fn,
+};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::Serialize;
 use tokio::{
@@ -32,6 +36,7 @@ use crate::{
     http_rules,
     labels::{LIVE, METRICS, OPENAPI, OPTIONS, OVERLOADED, READY, REFUSED, UNMATCHED},
     metrics::{Family, Metrics},
+    parse_errors::ProblemIo,
     response, Problem, Response,
 };
 
@@ -279,7 +284,9 @@ impl<A: App> Server<A> {
             let connection = serving.clone();
             async move { Ok::<_, Infallible>(server.respond(req, &connection).await) }
         });
-        let conn = self.http.serve_connection(TokioIo::new(io), service);
+        let conn = self
+            .http
+            .serve_connection(TokioIo::new(ProblemIo::new(io)), service);
         tokio::pin!(conn);
         // On either signal hyper closes the connection at once when it is idle, or
         // after the response in progress.
@@ -342,6 +349,13 @@ impl<A: App> Server<A> {
 
     async fn route(&self, req: Request<Incoming>) -> Routed {
         let (mut parts, body) = req.into_parts();
+        if let Err(problem) = http_rules::check_head(&parts, !body.is_end_stream()) {
+            // Whatever body follows is left unread: the connection cannot go on.
+            return Routed::new(REFUSED, closing(problem.into_response()));
+        }
+        if let Some(uri) = http_rules::without_trailing_slash(&parts.uri) {
+            parts.uri = uri;
+        }
         let body = match body::read_within(body, &self.body_limits).await {
             Ok(bytes) => body::Incoming::new(bytes),
             // What is left of the body is unread: the connection cannot carry another request.

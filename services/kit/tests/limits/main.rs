@@ -208,7 +208,7 @@ async fn a_body_over_the_limit_is_413() {
     // Announced by Content-Length: refused before it is read.
     let body = "x".repeat(4096);
     let request = format!(
-        "POST /echo HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        "POST /echo HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     let response = exchange(server.addr, request.as_bytes()).await;
@@ -219,7 +219,7 @@ async fn a_body_over_the_limit_is_413() {
     // Chunked, so the length is only known while reading.
     let chunk = "y".repeat(600);
     let request = format!(
-        "POST /echo HTTP/1.1\r\nHost: test\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n\
+        "POST /echo HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n\
          258\r\n{chunk}\r\n258\r\n{chunk}\r\n0\r\n\r\n"
     );
     let response = exchange(server.addr, request.as_bytes()).await;
@@ -228,7 +228,7 @@ async fn a_body_over_the_limit_is_413() {
     // Exactly at the limit is fine.
     let body = "z".repeat(1024);
     let request = format!(
-        "POST /echo HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: 1024\r\n\r\n{body}"
+        "POST /echo HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 1024\r\n\r\n{body}"
     );
     let response = exchange(server.addr, request.as_bytes()).await;
     assert_eq!(status_of(&response), 200, "{response}");
@@ -246,6 +246,7 @@ async fn too_many_headers_are_431() {
     let response = exchange(server.addr, request.as_bytes()).await;
     // hyper answers a head over `max_headers` with 431 and closes the connection.
     assert_eq!(status_of(&response), 431, "{response}");
+    assert!(response.contains(r#""status":431"#), "{response}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -259,6 +260,8 @@ async fn an_oversized_header_block_is_431() {
     let response = exchange(server.addr, request.as_bytes()).await;
     // hyper answers a head larger than `max_buf_size` with 431 and closes the connection.
     assert_eq!(status_of(&response), 431, "{response}");
+    assert!(response.contains("application/problem+json"), "{response}");
+    assert!(response.contains(r#""status":431"#), "{response}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

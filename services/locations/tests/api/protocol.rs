@@ -17,7 +17,7 @@ async fn hello_is_plain_text() {
 #[tokio::test]
 async fn unknown_paths_are_404() {
     let app = TestApp::start().await;
-    for path in ["/api/locations/1/2", "/api/heroes", "/api/locations/"] {
+    for path in ["/api/locations/1/2", "/api/heroes", "/api/locations/1/2/"] {
         let reply = app.get(path).await;
         assert_problem(
             &reply,
