@@ -10,6 +10,7 @@ pub mod connections;
 pub mod cors;
 pub mod http_rules;
 pub mod json;
+mod json_errors;
 pub mod labels;
 pub mod metrics;
 mod parse_errors;
