@@ -8,6 +8,7 @@ pub mod body;
 pub mod config;
 pub mod connections;
 pub mod cors;
+pub mod health;
 pub mod http_rules;
 pub mod json;
 mod json_errors;

@@ -33,6 +33,7 @@ use crate::{
     config::{ConfigError, Env},
     connections::{Admission, Busy, Connection, ConnectionLimits, Connections},
     cors::Cors,
+    health::Cached,
     http_rules,
     labels::{LIVE, METRICS, OPENAPI, OPTIONS, OVERLOADED, READY, REFUSED, UNMATCHED},
     metrics::{Family, Metrics},
@@ -45,6 +46,9 @@ const KIT_PATHS: [&str; 4] = [LIVE, READY, METRICS, OPENAPI];
 
 /// How long a readiness check may take before the service counts as not ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a readiness result is reused: however many probes ask, the dependencies
+/// are checked at most once per interval.
+const READY_CACHE: Duration = Duration::from_secs(1);
 
 /// Clients past the connection bound being answered 503 at once; past this many, a
 /// further one is closed without an answer, so that a flood costs bounded sockets.
@@ -75,6 +79,9 @@ pub struct ServerConfig {
     /// Requests handled at once, counted from when their body is read; past it the
     /// service answers 503 at once.
     pub max_in_flight: usize,
+    /// `/q/*` requests (health, metrics, OpenAPI) handled at once, apart from
+    /// `max_in_flight` so that probes and API requests cannot starve each other.
+    pub max_in_flight_q: usize,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_timeout: Duration,
     /// Tokio worker threads; 1 selects the single-threaded scheduler.
@@ -105,6 +112,7 @@ impl ServerConfig {
             )?,
             keep_alive_max_age: env.millis("HTTP_KEEP_ALIVE_MAX_AGE_MS", 3_600_000, 86_400_000)?,
             max_in_flight: env.bounded("HTTP_MAX_IN_FLIGHT", 1_024, 1, 1 << 20)? as usize,
+            max_in_flight_q: env.bounded("HTTP_MAX_IN_FLIGHT_Q", 16, 1, 1 << 20)? as usize,
             shutdown_timeout: env.millis("SHUTDOWN_TIMEOUT_MS", 10_000, 600_000)?,
             worker_threads: env.bounded("WORKER_THREADS", 1, 1, 256)? as usize,
             cors: Cors::from_env(env)?,
@@ -191,6 +199,9 @@ pub struct Server<A> {
     metrics: Metrics,
     in_flight: AtomicUsize,
     max_in_flight: usize,
+    q_in_flight: AtomicUsize,
+    max_in_flight_q: usize,
+    readiness: Cached<Vec<Check>>,
     body_limits: BodyLimits,
     connections: Connections,
     /// Refusals being written, at most [`MAX_REFUSING`].
@@ -204,8 +215,29 @@ pub struct Server<A> {
     http: http1::Builder,
 }
 
-/// Decrements the in-flight count when a request is answered or dropped.
+/// A place among the requests in flight, given back when the request is answered or
+/// dropped.
 struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    /// A place if fewer than `max` are taken.
+    fn take(count: &'a AtomicUsize, max: usize) -> Option<Self> {
+        if count.fetch_add(1, Ordering::Relaxed) >= max {
+            count.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(Self(count))
+    }
+}
+
+/// The answer past an in-flight bound.
+fn overloaded() -> Routed {
+    let problem = Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Too many requests in flight, try again shortly",
+    );
+    Routed::new(OVERLOADED, problem.into_response())
+}
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
@@ -226,6 +258,9 @@ impl<A: App> Server<A> {
             app,
             in_flight: AtomicUsize::new(0),
             max_in_flight: config.max_in_flight,
+            q_in_flight: AtomicUsize::new(0),
+            max_in_flight_q: config.max_in_flight_q,
+            readiness: Cached::new(READY_CACHE),
             body_limits: BodyLimits {
                 max_bytes: config.max_body_bytes,
                 timeout: config.body_read_timeout,
@@ -370,17 +405,14 @@ impl<A: App> Server<A> {
             return self.options(&parts);
         }
         if parts.uri.path().starts_with("/q/") {
+            let Some(_slot) = InFlight::take(&self.q_in_flight, self.max_in_flight_q) else {
+                return overloaded();
+            };
             return self.kit_route(&parts.method, parts.uri.path()).await;
         }
-        if self.in_flight.fetch_add(1, Ordering::Relaxed) >= self.max_in_flight {
-            self.in_flight.fetch_sub(1, Ordering::Relaxed);
-            let problem = Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Too many requests in flight, try again shortly",
-            );
-            return Routed::new(OVERLOADED, problem.into_response());
-        }
-        let _guard = InFlight(&self.in_flight);
+        let Some(_slot) = InFlight::take(&self.in_flight, self.max_in_flight) else {
+            return overloaded();
+        };
         self.app
             .clone()
             .handle(Request::from_parts(parts, body))
@@ -463,9 +495,14 @@ impl<A: App> Server<A> {
     }
 
     async fn readiness(&self) -> Response {
-        let checks = tokio::time::timeout(READY_TIMEOUT, self.app.ready())
-            .await
-            .unwrap_or_else(|_| vec![Check::down("dependencies", "check timed out")]);
+        let checks = self
+            .readiness
+            .get(|| async {
+                tokio::time::timeout(READY_TIMEOUT, self.app.ready())
+                    .await
+                    .unwrap_or_else(|_| vec![Check::down("dependencies", "check timed out")])
+            })
+            .await;
         let up = checks.iter().all(Check::is_up);
         let (status, word) = if up {
             (StatusCode::OK, "UP")

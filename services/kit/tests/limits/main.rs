@@ -4,7 +4,10 @@
 
 use std::{
     net::SocketAddr,
-    sync::Arc,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
     time::{Duration, Instant},
 };
 
@@ -13,6 +16,7 @@ use kit::body::Incoming;
 use kit::{response, serve::serve, App, Check, Routed, ServerConfig};
 mod body;
 mod connections;
+mod health;
 mod protocol;
 
 use tokio::{
@@ -28,7 +32,11 @@ const SLOW: Duration = Duration::from_millis(300);
 /// configured limit and answers its length.
 struct TestApp {
     max_body_bytes: usize,
+    /// Readiness checks run; each takes [`READY_CHECK`].
+    ready_checks: AtomicUsize,
 }
+
+const READY_CHECK: Duration = Duration::from_millis(200);
 
 impl App for TestApp {
     fn routes(&self) -> &[&'static str] {
@@ -72,6 +80,8 @@ impl App for TestApp {
     }
 
     async fn ready(&self) -> Vec<Check> {
+        self.ready_checks.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(READY_CHECK).await;
         vec![Check::up("nothing")]
     }
 
@@ -89,6 +99,7 @@ fn config() -> ServerConfig {
         header_read_timeout: Duration::from_millis(500),
         max_connections: 64,
         max_in_flight: 64,
+        max_in_flight_q: 64,
         shutdown_timeout: Duration::from_secs(5),
         worker_threads: 2,
         cors: kit::cors::Cors::Any,
@@ -98,6 +109,7 @@ fn config() -> ServerConfig {
 /// A running server: its address, the trigger of its shutdown and its task.
 struct Server {
     addr: SocketAddr,
+    app: Arc<TestApp>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
@@ -109,15 +121,18 @@ impl Server {
         let (stop, stopped) = oneshot::channel::<()>();
         let app = Arc::new(TestApp {
             max_body_bytes: config.max_body_bytes,
+            ready_checks: AtomicUsize::new(0),
         });
+        let served = app.clone();
         let task = tokio::spawn(async move {
-            serve(listener, app, &config, async move {
+            serve(listener, served, &config, async move {
                 let _ = stopped.await;
             })
             .await;
         });
         Self {
             addr,
+            app,
             stop: Some(stop),
             task,
         }
