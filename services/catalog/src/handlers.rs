@@ -3,7 +3,7 @@
 //! [`dispatch`] says which function serves which endpoint.
 
 use http::{header, HeaderValue, StatusCode};
-use hyper::body::Incoming;
+use kit::body::Incoming;
 use kit::{response, Problem, Response};
 
 use crate::{

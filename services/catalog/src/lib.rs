@@ -13,7 +13,7 @@ mod store;
 use std::{error::Error as StdError, sync::Arc};
 
 use http::Request;
-use hyper::body::Incoming;
+use kit::body::Incoming;
 use kit::{labels::UNMATCHED, metrics::Family, process::Shutdown, App, Check, RandomIds, Routed};
 use tokio::net::TcpListener;
 
@@ -72,6 +72,12 @@ impl App for Catalog {
             }
             Err(problem) => Routed::new(UNMATCHED, problem.into_response()),
         }
+    }
+
+    fn allow(&self, path: &str) -> Option<&'static str> {
+        routes::route(self.kind, &http::Method::OPTIONS, path)
+            .err()?
+            .allow
     }
 
     async fn ready(&self) -> Vec<Check> {

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use http::{header, request::Parts, HeaderValue, StatusCode};
-use hyper::body::Incoming;
+use kit::body::Incoming;
 use kit::{query::int_param, response, Problem, Response, Violation};
 use mongodb::bson::{oid::ObjectId, DateTime};
 

@@ -20,7 +20,7 @@ mod store;
 use std::{error::Error as StdError, sync::Arc, time::Duration};
 
 use http::Request;
-use hyper::body::Incoming;
+use kit::body::Incoming;
 use kit::{labels::UNMATCHED, process::Shutdown, Check, Routed};
 use tokio::net::TcpListener;
 
@@ -158,6 +158,10 @@ impl kit::App for Fights {
             }
             Err(problem) => Routed::new(UNMATCHED, problem.into_response()),
         }
+    }
+
+    fn allow(&self, path: &str) -> Option<&'static str> {
+        routes::route(&http::Method::OPTIONS, path).err()?.allow
     }
 
     async fn ready(&self) -> Vec<Check> {

@@ -2,11 +2,11 @@
 //! pre-sized buffer. Integers beyond 64 bits parse as floats (`big-int-as-float`): JSON
 //! allows them, and in a field the model ignores they must not make the body invalid.
 
+use crate::body::Incoming;
 use bytes::Bytes;
-use hyper::body::Incoming;
 use serde::{de::DeserializeOwned, Serialize};
 
-use crate::Problem;
+use crate::{json_errors, Problem};
 
 /// Reads a request body of at most `limit` bytes and decodes it: 413 when larger, 400
 /// when it is not JSON of the expected shape.
@@ -33,13 +33,28 @@ pub fn to_bytes<T: Serialize + ?Sized>(value: &T, capacity: usize) -> Bytes {
     Bytes::from(buf)
 }
 
-/// Decodes a request body; any syntax or type error becomes a 400 problem.
+/// Decodes a request body; any syntax or type error becomes a 400 problem in plain
+/// words (see `json_errors`).
 pub fn from_body<T: DeserializeOwned>(body: &mut [u8]) -> Result<T, Problem> {
-    simd_json::serde::from_slice(body).map_err(|err| {
-        Problem::bad_request(format!(
-            "Request body is not valid JSON for this resource: {err}"
-        ))
-    })
+    // Escapes are rare in request bodies; only then is there a surrogate to check and
+    // a string that parsing unescapes in place, so a copy to explain an error from.
+    let pristine = if body.contains(&b'\\') {
+        if json_errors::has_lone_surrogate(body) {
+            return Err(Problem::bad_request(
+                "body: a string holds half a UTF-16 surrogate pair (such as \\ud800 alone)",
+            ));
+        }
+        Some(body.to_vec())
+    } else {
+        None
+    };
+    match simd_json::serde::from_slice(body) {
+        Ok(value) => Ok(value),
+        Err(err) => Err(json_errors::explain::<T>(
+            pristine.as_deref().unwrap_or(body),
+            &err,
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -90,6 +105,92 @@ mod tests {
         assert_eq!(from_body::<Level>(&mut body).map(|l| l.level), Ok(3));
         let mut body = br#"{"level":77433114068117805435191296}"#.to_vec();
         assert!(from_body::<Level>(&mut body).is_err());
+    }
+
+    fn detail<T: DeserializeOwned + std::fmt::Debug>(body: &str) -> String {
+        match from_body::<T>(&mut body.as_bytes().to_vec()) {
+            Ok(value) => panic!("{body} decoded to {value:?}"),
+            Err(problem) => problem.detail.into_owned(),
+        }
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Fight {
+        hero: Input,
+        location: Option<Kind>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    #[serde(rename_all = "UPPERCASE")]
+    enum Kind {
+        City,
+        Moon,
+    }
+
+    #[test]
+    fn errors_name_the_field_and_what_was_expected() {
+        for (body, expected) in [
+            (
+                r#"{"hero":{"name":"a","level":"x"}}"#,
+                "hero.level: expected an integer, got a string",
+            ),
+            (
+                r#"{"hero":{"name":5,"level":1}}"#,
+                "hero.name: expected a string, got an integer",
+            ),
+            (r#"{"hero":{"level":1}}"#, "hero.name: is required"),
+            (
+                r#"{"hero":{"name":"a","level":1,"zz":1}}"#,
+                "hero.zz: is not a known field",
+            ),
+            (
+                r#"{"hero":"Yoda"}"#,
+                "hero: expected a JSON object, got a string",
+            ),
+            (r#"[]"#, "body: expected a JSON object, got an array"),
+            (
+                r#"{"hero":{"name":"a\"b","level":true}}"#,
+                "hero.level: expected an integer, got true or false",
+            ),
+            (
+                r#"{"hero":{"name":"a","level":1},"location":"SEA"}"#,
+                "location: 'SEA' is not one of CITY or MOON",
+            ),
+            (r#"<html>"#, "body: not valid JSON"),
+            (r#"{"hero":"#, "body: not valid JSON"),
+            ("", "body: not valid JSON"),
+        ] {
+            assert_eq!(detail::<Fight>(body), expected, "{body}");
+        }
+    }
+
+    #[test]
+    fn client_input_is_quoted_briefly() {
+        let body = format!(
+            r#"{{"hero":{{"name":"a","level":1}},"location":"{}"}}"#,
+            "X".repeat(1000)
+        );
+        let detail = detail::<Fight>(&body);
+        assert!(detail.len() < 120, "{detail}");
+        assert!(!detail.contains("Tape") && !detail.contains("character"));
+    }
+
+    #[test]
+    fn lone_surrogates_are_refused_and_pairs_decode() {
+        for body in [
+            r#"{"name":"\ud800","level":1}"#,
+            r#"{"name":"x\udc00","level":1}"#,
+            r#"{"name":"\ud800\u0041","level":1}"#,
+        ] {
+            assert!(detail::<Input>(body).contains("surrogate"), "{body}");
+        }
+        let mut body = br#"{"name":"\ud83d\ude00 \\ud800","level":1}"#.to_vec();
+        assert_eq!(
+            from_body::<Input>(&mut body).map(|i| i.name),
+            Ok("\u{1F600} \\ud800".to_owned())
+        );
     }
 
     #[test]

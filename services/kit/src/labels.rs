@@ -14,3 +14,10 @@ pub const OPENAPI: &str = "/q/openapi";
 /// endpoint is counted under that endpoint's label whatever it is answered, a malformed
 /// path parameter (400) included.
 pub const UNMATCHED: &str = "unmatched";
+/// Route label of OPTIONS requests, answered by the serve loop for every path.
+pub const OPTIONS: &str = "options";
+/// Route label of requests refused for load: past the in-flight or connection bound.
+pub const OVERLOADED: &str = "overloaded";
+/// Route label of requests the serve loop refuses before routing: a body too large or
+/// too slow, a malformed request head.
+pub const REFUSED: &str = "refused";

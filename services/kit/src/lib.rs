@@ -6,9 +6,15 @@
 
 pub mod body;
 pub mod config;
+pub mod connections;
+pub mod cors;
+pub mod health;
+pub mod http_rules;
 pub mod json;
+mod json_errors;
 pub mod labels;
 pub mod metrics;
+mod parse_errors;
 pub mod problem;
 pub mod process;
 pub mod query;

@@ -8,10 +8,12 @@ use std::{
     time::Duration,
 };
 
-use crate::labels::{LIVE, METRICS, OPENAPI, READY, UNMATCHED};
+use crate::labels::{LIVE, METRICS, OPENAPI, OPTIONS, OVERLOADED, READY, REFUSED, UNMATCHED};
 
 /// Statuses counted in a slot of their own; anything else counts as `other`.
-const STATUSES: [u16; 12] = [200, 201, 204, 400, 404, 405, 409, 413, 415, 500, 502, 503];
+const STATUSES: [u16; 16] = [
+    200, 201, 204, 400, 404, 405, 408, 409, 413, 414, 415, 417, 431, 500, 502, 503,
+];
 
 /// Upper bounds of the latency buckets, in microseconds: fine between 1 and 50 ms, where
 /// a stall decides whether a load generator with few virtual users falls behind.
@@ -78,10 +80,12 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// `routes` are the labels handlers report; the kit's own routes and `unmatched` are
-    /// added here.
+    /// `routes` are the labels handlers report; the kit's own routes and labels are added
+    /// here, `unmatched` last.
     pub fn new(service: &'static str, routes: &[&'static str]) -> Self {
-        let kit_routes = [LIVE, READY, METRICS, OPENAPI, UNMATCHED];
+        let kit_routes = [
+            LIVE, READY, METRICS, OPENAPI, OPTIONS, OVERLOADED, REFUSED, UNMATCHED,
+        ];
         let routes = routes
             .iter()
             .chain(kit_routes.iter())

@@ -5,7 +5,10 @@ use std::{borrow::Cow, fmt};
 use http::StatusCode;
 use serde::Serialize;
 
-use crate::response::{self, Response};
+use crate::{
+    http_rules,
+    response::{self, Response},
+};
 
 /// A problem to report to the client as `application/problem+json`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,7 +16,8 @@ pub struct Problem {
     pub status: StatusCode,
     pub detail: Cow<'static, str>,
     pub violations: Vec<Violation>,
-    /// Methods the path accepts; set only for 405 answers, sent as the `Allow` header.
+    /// Methods the service routes for the path; set only for 405 answers, sent with HEAD
+    /// and OPTIONS as the `Allow` header.
     pub allow: Option<&'static str>,
 }
 
@@ -73,13 +77,15 @@ impl Problem {
         }
     }
 
-    /// A 405 for a known path; `allow` is the comma-separated list of its methods.
+    /// A 405 for a known path; `allow` is the comma-separated list of the methods the
+    /// service routes for it, to which HEAD (with GET) and OPTIONS are added.
     pub fn method_not_allowed(allow: &'static str) -> Self {
+        let full = http_rules::allow_header(allow);
         Self {
             allow: Some(allow),
             ..Self::new(
                 StatusCode::METHOD_NOT_ALLOWED,
-                format!("Allowed methods: {allow}"),
+                format!("Allowed methods: {}", full.to_str().unwrap_or(allow)),
             )
         }
     }
@@ -89,21 +95,25 @@ impl Problem {
         Self::not_found("No resource at this path")
     }
 
-    pub fn into_response(self) -> Response {
-        let body = Body {
+    /// The JSON body of this problem.
+    pub(crate) fn body(&self) -> impl Serialize + '_ {
+        Body {
             title: self.status.canonical_reason().unwrap_or("Error"),
             status: self.status.as_u16(),
             detail: &self.detail,
             violations: &self.violations,
-        };
+        }
+    }
+
+    pub fn into_response(self) -> Response {
         let mut resp = response::bytes(
             self.status,
             response::PROBLEM_JSON,
-            crate::json::to_bytes(&body, 128),
+            crate::json::to_bytes(&self.body(), 128),
         );
         if let Some(allow) = self.allow {
             resp.headers_mut()
-                .insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
+                .insert(http::header::ALLOW, http_rules::allow_header(allow));
         }
         resp
     }
@@ -162,6 +172,6 @@ mod tests {
     fn method_not_allowed_sets_allow() {
         let resp = Problem::method_not_allowed("GET, POST").into_response();
         assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
-        assert_eq!(resp.headers()["allow"], "GET, POST");
+        assert_eq!(resp.headers()["allow"], "GET, HEAD, POST, OPTIONS");
     }
 }

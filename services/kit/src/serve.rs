@@ -1,6 +1,6 @@
-//! The HTTP/1 serve loop: accept with a connection bound, route the kit's own `/q/*`
-//! endpoints, hand everything else to the service, record metrics, and drain in-flight
-//! requests on shutdown.
+//! The HTTP/1 serve loop: accept with a connection bound, read request bodies within
+//! their bounds, route the kit's own `/q/*` endpoints, hand everything else to the
+//! service, record metrics, and drain in-flight requests on shutdown.
 
 use std::{
     convert::Infallible,
@@ -14,31 +14,47 @@ use std::{
 };
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, StatusCode};
-use hyper::{body::Incoming, server::conn::http1, service::service_fn};
-use hyper_util::{
-    rt::{TokioIo, TokioTimer},
-    server::graceful::{GracefulConnection, GracefulShutdown},
+use http::{header, HeaderValue, Method, Request, StatusCode};
+use hyper::{
+    body::{Body as _, Incoming},
+    server::conn::http1,
+    service::service_fn,
 };
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::Serialize;
 use tokio::{
-    io::{AsyncRead, AsyncWrite},
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
     net::TcpListener,
-    sync::Semaphore,
+    sync::{watch, Semaphore},
 };
 
 use crate::{
-    config::ConfigError,
-    config::Env,
-    labels::{LIVE, METRICS, OPENAPI, READY, UNMATCHED},
-    metrics::Metrics,
+    body::{self, BodyLimits},
+    config::{ConfigError, Env},
+    connections::{Admission, Busy, Connection, ConnectionLimits, Connections},
+    cors::Cors,
+    health::Cached,
+    http_rules,
+    labels::{LIVE, METRICS, OPENAPI, OPTIONS, OVERLOADED, READY, REFUSED, UNMATCHED},
+    metrics::{Family, Metrics},
+    parse_errors::ProblemIo,
     response, Problem, Response,
 };
 
-const OVERLOADED: &str = "overloaded";
+/// The kit's own paths, all answering GET only.
+const KIT_PATHS: [&str; 4] = [LIVE, READY, METRICS, OPENAPI];
 
 /// How long a readiness check may take before the service counts as not ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a readiness result is reused: however many probes ask, the dependencies
+/// are checked at most once per interval.
+const READY_CACHE: Duration = Duration::from_secs(1);
+
+/// Clients past the connection bound being answered 503 at once; past this many, a
+/// further one is closed without an answer, so that a flood costs bounded sockets.
+const MAX_REFUSING: usize = 64;
+/// How long a refused client has to read its 503 before the socket is closed.
+const REFUSAL_TIME: Duration = Duration::from_secs(1);
 
 /// Limits and timeouts of the serve loop, shared by every service.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,16 +62,32 @@ pub struct ServerConfig {
     pub bind: SocketAddr,
     /// Largest accepted request body; larger ones get 413.
     pub max_body_bytes: usize,
+    /// A request body must be complete within this time after its head; else 408.
+    pub body_read_timeout: Duration,
+    /// A request body must arrive at least this fast (bytes per second) after its first
+    /// second; else 408. 0 leaves only `body_read_timeout`.
+    pub body_min_bytes_per_sec: u64,
     /// A client must send its complete request head within this time.
     pub header_read_timeout: Duration,
-    /// Connections served at once; further clients wait in the listen backlog.
+    /// Connections open at once. Past it the connection idle the longest is closed to
+    /// make room; when none is idle, a new client gets 503 and is closed.
     pub max_connections: usize,
-    /// Requests handled at once; past it the service answers 503 at once.
+    /// Requests one keep-alive connection carries before it is closed.
+    pub keep_alive_max_requests: u64,
+    /// Age after which a keep-alive connection is closed after its current request.
+    pub keep_alive_max_age: Duration,
+    /// Requests handled at once, counted from when their body is read; past it the
+    /// service answers 503 at once.
     pub max_in_flight: usize,
+    /// `/q/*` requests (health, metrics, OpenAPI) handled at once, apart from
+    /// `max_in_flight` so that probes and API requests cannot starve each other.
+    pub max_in_flight_q: usize,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_timeout: Duration,
     /// Tokio worker threads; 1 selects the single-threaded scheduler.
     pub worker_threads: usize,
+    /// Origins whose browser pages may call the service.
+    pub cors: Cors,
 }
 
 impl ServerConfig {
@@ -63,11 +95,27 @@ impl ServerConfig {
         Ok(Self {
             bind: env.bind_addr(default_port)?,
             max_body_bytes: env.bounded("HTTP_MAX_BODY_BYTES", 64 * 1024, 1024, 64 << 20)? as usize,
+            body_read_timeout: env.millis("HTTP_BODY_READ_TIMEOUT_MS", 5_000, 600_000)?,
+            body_min_bytes_per_sec: env.bounded(
+                "HTTP_BODY_MIN_BYTES_PER_SEC",
+                1_024,
+                0,
+                1 << 30,
+            )?,
             header_read_timeout: env.millis("HTTP_HEADER_READ_TIMEOUT_MS", 5_000, 600_000)?,
             max_connections: env.bounded("HTTP_MAX_CONNECTIONS", 4_096, 1, 1 << 20)? as usize,
+            keep_alive_max_requests: env.bounded(
+                "HTTP_KEEP_ALIVE_MAX_REQUESTS",
+                1_000,
+                1,
+                u64::MAX,
+            )?,
+            keep_alive_max_age: env.millis("HTTP_KEEP_ALIVE_MAX_AGE_MS", 3_600_000, 86_400_000)?,
             max_in_flight: env.bounded("HTTP_MAX_IN_FLIGHT", 1_024, 1, 1 << 20)? as usize,
+            max_in_flight_q: env.bounded("HTTP_MAX_IN_FLIGHT_Q", 16, 1, 1 << 20)? as usize,
             shutdown_timeout: env.millis("SHUTDOWN_TIMEOUT_MS", 10_000, 600_000)?,
             worker_threads: env.bounded("WORKER_THREADS", 1, 1, 256)? as usize,
+            cors: Cors::from_env(env)?,
         })
     }
 }
@@ -127,8 +175,15 @@ pub trait App: Send + Sync + 'static {
     /// The OpenAPI document served at `/q/openapi`, kept in the repo and served as is.
     fn openapi(&self) -> &'static str;
 
-    /// Answers one request outside `/q/`. Never fails: errors become problem responses.
-    fn handle(self: Arc<Self>, req: Request<Incoming>) -> impl Future<Output = Routed> + Send;
+    /// Answers one request outside `/q/`, its body already read. Never fails: errors
+    /// become problem responses.
+    fn handle(self: Arc<Self>, req: Request<body::Incoming>)
+        -> impl Future<Output = Routed> + Send;
+
+    /// The methods `path` accepts (`"GET, POST"`), as its 405 answers list them, or
+    /// `None` for a path the service does not serve. The serve loop adds HEAD and
+    /// OPTIONS and answers OPTIONS with it.
+    fn allow(&self, path: &str) -> Option<&'static str>;
 
     /// Checks the service's dependencies for `/q/health/ready`.
     fn ready(&self) -> impl Future<Output = Vec<Check>> + Send;
@@ -138,17 +193,51 @@ pub trait App: Send + Sync + 'static {
 }
 
 /// One service's request handling, shared by all its connections: routing, the
-/// in-flight bound, metrics and the HTTP/1 settings.
+/// connection and in-flight bounds, metrics and the HTTP/1 settings.
 pub struct Server<A> {
     app: Arc<A>,
     metrics: Metrics,
     in_flight: AtomicUsize,
     max_in_flight: usize,
+    q_in_flight: AtomicUsize,
+    max_in_flight_q: usize,
+    readiness: Cached<Vec<Check>>,
+    body_limits: BodyLimits,
+    connections: Connections,
+    /// Refusals being written, at most [`MAX_REFUSING`].
+    refusing: Arc<Semaphore>,
+    /// The whole 503 answer to a client past the connection bound, encoded once.
+    refusal: Bytes,
+    /// Set to `true` when the server shuts down; every connection holds a receiver, so
+    /// the sender also tells when the last connection has closed.
+    stop: watch::Sender<bool>,
+    cors: Cors,
     http: http1::Builder,
 }
 
-/// Decrements the in-flight count when a request is answered or dropped.
+/// A place among the requests in flight, given back when the request is answered or
+/// dropped.
 struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    /// A place if fewer than `max` are taken.
+    fn take(count: &'a AtomicUsize, max: usize) -> Option<Self> {
+        if count.fetch_add(1, Ordering::Relaxed) >= max {
+            count.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(Self(count))
+    }
+}
+
+/// The answer past an in-flight bound.
+fn overloaded() -> Routed {
+    let problem = Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Too many requests in flight, try again shortly",
+    );
+    Routed::new(OVERLOADED, problem.into_response())
+}
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
@@ -169,50 +258,190 @@ impl<A: App> Server<A> {
             app,
             in_flight: AtomicUsize::new(0),
             max_in_flight: config.max_in_flight,
+            q_in_flight: AtomicUsize::new(0),
+            max_in_flight_q: config.max_in_flight_q,
+            readiness: Cached::new(READY_CACHE),
+            body_limits: BodyLimits {
+                max_bytes: config.max_body_bytes,
+                timeout: config.body_read_timeout,
+                min_bytes_per_sec: config.body_min_bytes_per_sec,
+            },
+            connections: Connections::new(ConnectionLimits {
+                max_open: config.max_connections,
+                max_requests: config.keep_alive_max_requests,
+                max_age: config.keep_alive_max_age,
+            }),
+            refusing: Arc::new(Semaphore::new(MAX_REFUSING)),
+            refusal: refusal(),
+            stop: watch::Sender::new(false),
+            cors: config.cors.clone(),
             http,
         })
     }
 
-    /// Serves the HTTP/1 requests of one connection until the client closes it. Any
+    /// Serves the HTTP/1 requests of one connection until the client closes it, the
+    /// server shuts down or the connection is closed to make room for a new one. Any
     /// byte stream does: the serve loop passes TCP connections, the round-trip
     /// benchmark an in-memory pipe.
-    pub fn connection<I>(
-        self: &Arc<Self>,
-        io: I,
-    ) -> impl GracefulConnection<Error = hyper::Error> + Send + 'static
+    ///
+    /// Admission is decided here, before the returned future runs, so that connections
+    /// are admitted in the order they were accepted.
+    pub fn connection<I>(self: &Arc<Self>, io: I) -> impl Future<Output = ()> + Send + 'static
     where
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let server = self.clone();
-        let service = service_fn(move |req| {
-            let server = server.clone();
-            async move { Ok::<_, Infallible>(server.respond(req).await) }
-        });
-        self.http.serve_connection(TokioIo::new(io), service)
+        let stop = self.stop.subscribe();
+        let admission = self.connections.admit();
+        async move {
+            match admission {
+                Admission::Admitted(connection) => {
+                    server.serve_connection(io, &connection, stop).await;
+                    server.connections.remove(&connection);
+                }
+                Admission::Full => server.refuse(io).await,
+            }
+        }
     }
 
-    async fn respond(&self, req: Request<Incoming>) -> Response {
+    async fn serve_connection<I>(
+        self: &Arc<Self>,
+        io: I,
+        connection: &Arc<Connection>,
+        stop: watch::Receiver<bool>,
+    ) where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let server = self.clone();
+        let serving = connection.clone();
+        let service = service_fn(move |req| {
+            let server = server.clone();
+            let connection = serving.clone();
+            async move { Ok::<_, Infallible>(server.respond(req, &connection).await) }
+        });
+        let conn = self
+            .http
+            .serve_connection(TokioIo::new(ProblemIo::new(io)), service);
+        tokio::pin!(conn);
+        // On either signal hyper closes the connection at once when it is idle, or
+        // after the response in progress.
+        let result = tokio::select! {
+            result = conn.as_mut() => result,
+            () = connection.close_requested() => {
+                conn.as_mut().graceful_shutdown();
+                conn.await
+            }
+            () = stopping(stop) => {
+                conn.as_mut().graceful_shutdown();
+                conn.await
+            }
+        };
+        if let Err(err) = result {
+            log::debug!("connection ended with an error: {err}");
+        }
+    }
+
+    /// Answers a client past every connection bound with 503 and closes. The answer
+    /// is written without waiting for the request, then the client's bytes are read
+    /// until it closes (at most [`REFUSAL_TIME`]) so that closing with unread data
+    /// does not reset the connection before the client has read the answer.
+    async fn refuse<I>(&self, mut io: I)
+    where
+        I: AsyncRead + AsyncWrite + Unpin,
+    {
+        self.metrics.record(OVERLOADED, 503, Duration::ZERO);
+        let Ok(_permit) = self.refusing.clone().try_acquire_owned() else {
+            return;
+        };
+        let answer = async {
+            io.write_all(&self.refusal).await?;
+            io.shutdown().await?;
+            let mut sink = [0u8; 1024];
+            while io.read(&mut sink).await? > 0 {}
+            Ok::<_, std::io::Error>(())
+        };
+        let _ = tokio::time::timeout(REFUSAL_TIME, answer).await;
+    }
+
+    async fn respond(
+        &self,
+        req: Request<Incoming>,
+        connection: &Arc<Connection>,
+    ) -> http::Response<Written> {
         let start = Instant::now();
-        let Routed { route, response } = self.route(req).await;
+        let (busy, last) = self.connections.start_request(connection, start);
+        let origin = req.headers().get(header::ORIGIN).cloned();
+        let Routed {
+            route,
+            mut response,
+        } = self.route(req).await;
         self.metrics
             .record(route, response.status().as_u16(), start.elapsed());
-        response
+        self.cors.apply(origin.as_ref(), response.headers_mut());
+        let response = if last { closing(response) } else { response };
+        response.map(|body| Written { body, _busy: busy })
     }
 
     async fn route(&self, req: Request<Incoming>) -> Routed {
-        if req.uri().path().starts_with("/q/") {
-            return self.kit_route(req.method(), req.uri().path()).await;
+        let (mut parts, body) = req.into_parts();
+        if let Err(problem) = http_rules::check_head(&parts, !body.is_end_stream()) {
+            // Whatever body follows is left unread: the connection cannot go on.
+            return Routed::new(REFUSED, closing(problem.into_response()));
         }
-        if self.in_flight.fetch_add(1, Ordering::Relaxed) >= self.max_in_flight {
-            self.in_flight.fetch_sub(1, Ordering::Relaxed);
-            let problem = Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Too many requests in flight, try again shortly",
-            );
-            return Routed::new(OVERLOADED, problem.into_response());
+        if let Some(uri) = http_rules::without_trailing_slash(&parts.uri) {
+            parts.uri = uri;
         }
-        let _guard = InFlight(&self.in_flight);
-        self.app.clone().handle(req).await
+        let body = match body::read_within(body, &self.body_limits).await {
+            Ok(bytes) => body::Incoming::new(bytes),
+            // What is left of the body is unread: the connection cannot carry another request.
+            Err(problem) => return Routed::new(REFUSED, closing(problem.into_response())),
+        };
+        // HEAD is answered as GET; hyper, knowing the request was HEAD, sends the head
+        // of the answer (Content-Length included) and leaves out its body.
+        if parts.method == Method::HEAD {
+            parts.method = Method::GET;
+        }
+        if parts.method == Method::OPTIONS {
+            return self.options(&parts);
+        }
+        if parts.uri.path().starts_with("/q/") {
+            let Some(_slot) = InFlight::take(&self.q_in_flight, self.max_in_flight_q) else {
+                return overloaded();
+            };
+            return self.kit_route(&parts.method, parts.uri.path()).await;
+        }
+        let Some(_slot) = InFlight::take(&self.in_flight, self.max_in_flight) else {
+            return overloaded();
+        };
+        self.app
+            .clone()
+            .handle(Request::from_parts(parts, body))
+            .await
+    }
+
+    /// Answers OPTIONS with the methods of the path, and a CORS preflight request with
+    /// its `Access-Control-Allow-*` headers.
+    fn options(&self, parts: &http::request::Parts) -> Routed {
+        let path = parts.uri.path();
+        let methods = if KIT_PATHS.contains(&path) {
+            Some("GET")
+        } else {
+            self.app.allow(path)
+        };
+        let Some(methods) = methods else {
+            return Routed::new(UNMATCHED, Problem::unknown_path().into_response());
+        };
+        let allow = http_rules::allow_header(methods);
+        let mut response = response::empty(StatusCode::NO_CONTENT);
+        let preflight = parts
+            .headers
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        if let (true, Some(origin)) = (preflight, parts.headers.get(header::ORIGIN)) {
+            self.cors
+                .preflight(origin, allow.clone(), response.headers_mut());
+        }
+        response.headers_mut().insert(header::ALLOW, allow);
+        Routed::new(OPTIONS, response)
     }
 
     async fn kit_route(&self, method: &Method, path: &str) -> Routed {
@@ -239,6 +468,16 @@ impl<A: App> Server<A> {
             METRICS => {
                 let mut out = String::with_capacity(8 * 1024);
                 self.metrics.render(&mut out);
+                Family::new(
+                    &mut out,
+                    "http_connections_open",
+                    "gauge",
+                    "Client connections open.",
+                )
+                .sample(
+                    &format!("service=\"{}\"", self.app.name()),
+                    self.connections.len(),
+                );
                 self.app.render_metrics(&mut out);
                 response::bytes(
                     StatusCode::OK,
@@ -256,9 +495,14 @@ impl<A: App> Server<A> {
     }
 
     async fn readiness(&self) -> Response {
-        let checks = tokio::time::timeout(READY_TIMEOUT, self.app.ready())
-            .await
-            .unwrap_or_else(|_| vec![Check::down("dependencies", "check timed out")]);
+        let checks = self
+            .readiness
+            .get(|| async {
+                tokio::time::timeout(READY_TIMEOUT, self.app.ready())
+                    .await
+                    .unwrap_or_else(|_| vec![Check::down("dependencies", "check timed out")])
+            })
+            .await;
         let up = checks.iter().all(Check::is_up);
         let (status, word) = if up {
             (StatusCode::OK, "UP")
@@ -274,6 +518,64 @@ impl<A: App> Server<A> {
             128,
         )
     }
+}
+
+/// A response body that marks its connection idle again once it has been written
+/// (hyper drops the body then), so that only idle connections are closed to make room.
+pub struct Written {
+    body: response::Body,
+    _busy: Busy,
+}
+
+impl hyper::body::Body for Written {
+    type Data = Bytes;
+    type Error = <response::Body as hyper::body::Body>::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// The answer to a client past the connection bound, as bytes on the wire.
+fn refusal() -> Bytes {
+    let problem = Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Too many connections, try again shortly",
+    );
+    let body = crate::json::to_bytes(&problem.body(), 128);
+    let head = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\n\
+         content-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    let mut out = head.into_bytes();
+    out.extend_from_slice(&body);
+    Bytes::from(out)
+}
+
+/// Resolves once the server shuts down.
+async fn stopping(mut stop: watch::Receiver<bool>) {
+    // An error means the server is gone, which cannot happen while a connection holds it.
+    let _ = stop.wait_for(|stopping| *stopping).await;
+}
+
+/// `response` with `Connection: close`, so that hyper closes the connection after it.
+fn closing(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 #[derive(Serialize)]
@@ -292,16 +594,11 @@ pub async fn serve<A: App>(
     shutdown: impl Future<Output = ()>,
 ) {
     let server = Server::new(app, config);
-    let graceful = GracefulShutdown::new();
-    let connections = Arc::new(Semaphore::new(config.max_connections));
     tokio::pin!(shutdown);
 
+    // The loop never waits for room: a client past every bound is answered 503 at
+    // once instead of waiting unanswered in the listen backlog.
     loop {
-        let permit = tokio::select! {
-            permit = connections.clone().acquire_owned() => permit,
-            () = &mut shutdown => break,
-        };
-        let Ok(permit) = permit else { break };
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
@@ -316,19 +613,14 @@ pub async fn serve<A: App>(
         };
         // Responses are written in one piece; waiting for more to coalesce only adds latency.
         let _ = stream.set_nodelay(true);
-        let connection = graceful.watch(server.connection(stream));
-        tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                log::debug!("connection ended with an error: {err}");
-            }
-            drop(permit);
-        });
+        tokio::spawn(server.connection(stream));
     }
 
     drop(listener);
     log::info!("shutting down: waiting for in-flight requests");
+    server.stop.send_replace(true);
     tokio::select! {
-        () = graceful.shutdown() => log::info!("all connections closed"),
+        () = server.stop.closed() => log::info!("all connections closed"),
         () = tokio::time::sleep(config.shutdown_timeout) => {
             log::warn!("shutdown deadline passed with connections still open");
         }

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use http::{header, HeaderValue, StatusCode};
-use hyper::body::Incoming;
+use kit::body::Incoming;
 use kit::{response, Problem, Response};
 
 use crate::{

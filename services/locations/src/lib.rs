@@ -13,7 +13,7 @@ mod store;
 use std::{sync::Arc, time::Duration};
 
 use http::Request;
-use hyper::body::Incoming;
+use kit::body::Incoming;
 use kit::{labels::UNMATCHED, metrics::Family, process::Shutdown, Check, Routed};
 use mysql_async::Pool;
 use tokio::net::TcpListener;
@@ -64,6 +64,10 @@ impl kit::App for State {
             }
             Err(problem) => Routed::new(UNMATCHED, problem.into_response()),
         }
+    }
+
+    fn allow(&self, path: &str) -> Option<&'static str> {
+        routes::route(&http::Method::OPTIONS, path).err()?.allow
     }
 
     async fn ready(&self) -> Vec<Check> {

@@ -104,10 +104,13 @@ async fn bad_ids_unknown_paths_and_methods() {
 
     let wrong = app.http.send(Method::POST, &app.api("/hello"), None).await;
     assert_eq!(wrong.status, 405);
-    assert_eq!(wrong.header("allow"), "GET");
+    assert_eq!(wrong.header("allow"), "GET, HEAD, OPTIONS");
     assert_eq!(wrong.json()["status"], 405);
     let wrong = app.http.send(Method::PATCH, &app.api(""), Some("{}")).await;
-    assert_eq!(wrong.header("allow"), "GET, POST, PUT, DELETE");
+    assert_eq!(
+        wrong.header("allow"),
+        "GET, HEAD, POST, PUT, DELETE, OPTIONS"
+    );
 }
 
 #[tokio::test]

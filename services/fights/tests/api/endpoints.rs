@@ -95,7 +95,7 @@ async fn unknown_paths_are_404_and_wrong_methods_405() {
 
     let wrong = app.client.delete(&app.url("/api/fights")).await;
     assert_eq!(wrong.status, 405);
-    assert_eq!(wrong.header("allow"), "GET, POST");
+    assert_eq!(wrong.header("allow"), "GET, HEAD, POST, OPTIONS");
     assert_eq!(wrong.json()["status"], 405);
 
     let wrong = app
@@ -103,7 +103,7 @@ async fn unknown_paths_are_404_and_wrong_methods_405() {
         .post(&app.url("/api/fights/execute_fight"), "{}")
         .await;
     assert_eq!(wrong.status, 405);
-    assert_eq!(wrong.header("allow"), "GET");
+    assert_eq!(wrong.header("allow"), "GET, HEAD, OPTIONS");
 }
 
 #[tokio::test]

@@ -81,7 +81,7 @@ async fn other_methods_are_405_with_allow() {
         .await;
 
     assert_eq!(reply.status, 405);
-    assert_eq!(reply.header("allow"), "GET");
+    assert_eq!(reply.header("allow"), "GET, HEAD, OPTIONS");
     assert_eq!(reply.header("content-type"), "application/problem+json");
     assert_eq!(reply.json()["status"], 405);
 }

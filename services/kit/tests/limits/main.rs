@@ -4,13 +4,21 @@
 
 use std::{
     net::SocketAddr,
-    sync::Arc,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
     time::{Duration, Instant},
 };
 
 use http::{Request, StatusCode};
-use hyper::body::Incoming;
+use kit::body::Incoming;
 use kit::{response, serve::serve, App, Check, Routed, ServerConfig};
+mod body;
+mod connections;
+mod health;
+mod protocol;
+
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream},
@@ -24,7 +32,11 @@ const SLOW: Duration = Duration::from_millis(300);
 /// configured limit and answers its length.
 struct TestApp {
     max_body_bytes: usize,
+    /// Readiness checks run; each takes [`READY_CHECK`].
+    ready_checks: AtomicUsize,
 }
+
+const READY_CHECK: Duration = Duration::from_millis(200);
 
 impl App for TestApp {
     fn routes(&self) -> &[&'static str] {
@@ -59,7 +71,17 @@ impl App for TestApp {
         }
     }
 
+    fn allow(&self, path: &str) -> Option<&'static str> {
+        match path {
+            "/hello" | "/slow" => Some("GET"),
+            "/echo" => Some("POST"),
+            _ => None,
+        }
+    }
+
     async fn ready(&self) -> Vec<Check> {
+        self.ready_checks.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(READY_CHECK).await;
         vec![Check::up("nothing")]
     }
 
@@ -70,17 +92,24 @@ fn config() -> ServerConfig {
     ServerConfig {
         bind: "127.0.0.1:0".parse().unwrap(),
         max_body_bytes: 1024,
+        body_read_timeout: Duration::from_millis(800),
+        body_min_bytes_per_sec: 0,
+        keep_alive_max_requests: 1_000,
+        keep_alive_max_age: Duration::from_secs(3600),
         header_read_timeout: Duration::from_millis(500),
         max_connections: 64,
         max_in_flight: 64,
+        max_in_flight_q: 64,
         shutdown_timeout: Duration::from_secs(5),
         worker_threads: 2,
+        cors: kit::cors::Cors::Any,
     }
 }
 
 /// A running server: its address, the trigger of its shutdown and its task.
 struct Server {
     addr: SocketAddr,
+    app: Arc<TestApp>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
@@ -92,15 +121,18 @@ impl Server {
         let (stop, stopped) = oneshot::channel::<()>();
         let app = Arc::new(TestApp {
             max_body_bytes: config.max_body_bytes,
+            ready_checks: AtomicUsize::new(0),
         });
+        let served = app.clone();
         let task = tokio::spawn(async move {
-            serve(listener, app, &config, async move {
+            serve(listener, served, &config, async move {
                 let _ = stopped.await;
             })
             .await;
         });
         Self {
             addr,
+            app,
             stop: Some(stop),
             task,
         }
@@ -137,6 +169,34 @@ async fn read_all(stream: &mut TcpStream) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Reads one response of a keep-alive connection: its head and `Content-Length` bytes.
+async fn read_response(stream: &mut TcpStream) -> String {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let text = String::from_utf8_lossy(&out).into_owned();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|line| {
+                    let (name, value) = line.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            if out.len() >= end + 4 + length {
+                return text;
+            }
+        }
+        match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await {
+            Ok(Ok(0)) => panic!("closed before a whole response: {text}"),
+            Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+            Ok(Err(err)) => panic!("read failed: {err}"),
+            Err(_) => panic!("no whole response within 5 s: {text}"),
+        }
+    }
+}
+
 fn status_of(response: &str) -> u16 {
     response
         .strip_prefix("HTTP/1.1 ")
@@ -145,7 +205,7 @@ fn status_of(response: &str) -> u16 {
         .unwrap_or_else(|| panic!("not an HTTP/1.1 response: {response:?}"))
 }
 
-fn get(path: &str) -> Vec<u8> {
+pub fn get(path: &str) -> Vec<u8> {
     format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").into_bytes()
 }
 
@@ -163,7 +223,7 @@ async fn a_body_over_the_limit_is_413() {
     // Announced by Content-Length: refused before it is read.
     let body = "x".repeat(4096);
     let request = format!(
-        "POST /echo HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        "POST /echo HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     let response = exchange(server.addr, request.as_bytes()).await;
@@ -174,7 +234,7 @@ async fn a_body_over_the_limit_is_413() {
     // Chunked, so the length is only known while reading.
     let chunk = "y".repeat(600);
     let request = format!(
-        "POST /echo HTTP/1.1\r\nHost: test\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n\
+        "POST /echo HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n\
          258\r\n{chunk}\r\n258\r\n{chunk}\r\n0\r\n\r\n"
     );
     let response = exchange(server.addr, request.as_bytes()).await;
@@ -183,7 +243,7 @@ async fn a_body_over_the_limit_is_413() {
     // Exactly at the limit is fine.
     let body = "z".repeat(1024);
     let request = format!(
-        "POST /echo HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: 1024\r\n\r\n{body}"
+        "POST /echo HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 1024\r\n\r\n{body}"
     );
     let response = exchange(server.addr, request.as_bytes()).await;
     assert_eq!(status_of(&response), 200, "{response}");
@@ -201,6 +261,7 @@ async fn too_many_headers_are_431() {
     let response = exchange(server.addr, request.as_bytes()).await;
     // hyper answers a head over `max_headers` with 431 and closes the connection.
     assert_eq!(status_of(&response), 431, "{response}");
+    assert!(response.contains(r#""status":431"#), "{response}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -214,6 +275,8 @@ async fn an_oversized_header_block_is_431() {
     let response = exchange(server.addr, request.as_bytes()).await;
     // hyper answers a head larger than `max_buf_size` with 431 and closes the connection.
     assert_eq!(status_of(&response), 431, "{response}");
+    assert!(response.contains("application/problem+json"), "{response}");
+    assert!(response.contains(r#""status":431"#), "{response}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

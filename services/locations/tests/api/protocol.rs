@@ -17,7 +17,7 @@ async fn hello_is_plain_text() {
 #[tokio::test]
 async fn unknown_paths_are_404() {
     let app = TestApp::start().await;
-    for path in ["/api/locations/1/2", "/api/heroes", "/api/locations/"] {
+    for path in ["/api/locations/1/2", "/api/heroes", "/api/locations/1/2/"] {
         let reply = app.get(path).await;
         assert_problem(
             &reply,
@@ -31,10 +31,22 @@ async fn unknown_paths_are_404() {
 async fn wrong_methods_are_405_with_allow() {
     let app = TestApp::start().await;
     for (method, path, allow) in [
-        (Method::PATCH, "/api/locations", "GET, POST, PUT, DELETE"),
-        (Method::POST, "/api/locations/1", "GET, PUT, PATCH, DELETE"),
-        (Method::DELETE, "/api/locations/random_location", "GET"),
-        (Method::POST, "/api/locations/hello", "GET"),
+        (
+            Method::PATCH,
+            "/api/locations",
+            "GET, HEAD, POST, PUT, DELETE, OPTIONS",
+        ),
+        (
+            Method::POST,
+            "/api/locations/1",
+            "GET, HEAD, PUT, PATCH, DELETE, OPTIONS",
+        ),
+        (
+            Method::DELETE,
+            "/api/locations/random_location",
+            "GET, HEAD, OPTIONS",
+        ),
+        (Method::POST, "/api/locations/hello", "GET, HEAD, OPTIONS"),
     ] {
         let reply = app.client.send(method, &app.url(path), None).await;
         assert_eq!(reply.header("allow"), allow, "{path}");

@@ -108,10 +108,12 @@ async fn malformed_bodies_are_400() {
         let reply = app.post("/api/locations", body).await;
         assert_eq!(reply.status, 400, "{body}: {}", reply.body);
         assert_eq!(reply.header("content-type"), "application/problem+json");
+        // Plain words naming the field, never the parser's internals.
         assert!(
-            reply.body.starts_with(
-                r#"{"title":"Bad Request","status":400,"detail":"Request body is not valid JSON for this resource"#
-            ),
+            reply
+                .body
+                .starts_with(r#"{"title":"Bad Request","status":400,"detail":""#)
+                && !reply.body.contains("character"),
             "{body}: {}",
             reply.body
         );

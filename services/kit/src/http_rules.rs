@@ -1,0 +1,227 @@
+//! The rules of HTTP every service follows the same way, applied by the serve loop
+//! before a request reaches the service: a well-formed head (one Host, a URI of bounded
+//! length, no expectation but `100-continue`), JSON bodies, one trailing-slash rule, and
+//! which methods a path answers besides those the service routes (HEAD wherever GET is
+//! served, OPTIONS everywhere).
+
+use http::{header, request::Parts, HeaderValue, Method, StatusCode, Uri, Version};
+
+use crate::Problem;
+
+/// Longest request target (path and query) served; longer ones get 414.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// Longest piece of client input quoted back in a problem detail.
+const QUOTE_CHARS: usize = 40;
+
+/// Checks the head of a request before its body is read; `has_body` tells whether one
+/// follows.
+pub fn check_head(parts: &Parts, has_body: bool) -> Result<(), Problem> {
+    if parts.version == Version::HTTP_11 {
+        let mut hosts = parts.headers.get_all(header::HOST).iter();
+        if hosts.next().is_none() || hosts.next().is_some() {
+            return Err(Problem::bad_request(
+                "An HTTP/1.1 request needs exactly one Host header",
+            ));
+        }
+    }
+    let uri_len = parts.uri.path_and_query().map_or(0, |pq| pq.as_str().len());
+    if uri_len > MAX_URI_BYTES {
+        return Err(Problem::new(
+            StatusCode::URI_TOO_LONG,
+            format!("The request URI is longer than {MAX_URI_BYTES} bytes"),
+        ));
+    }
+    if let Some(expect) = parts.headers.get(header::EXPECT) {
+        if !expect.as_bytes().eq_ignore_ascii_case(b"100-continue") {
+            return Err(Problem::new(
+                StatusCode::EXPECTATION_FAILED,
+                "The only expectation supported is Expect: 100-continue",
+            ));
+        }
+    }
+    let takes_body = matches!(parts.method, Method::POST | Method::PUT | Method::PATCH);
+    if takes_body && has_body {
+        let content_type = parts.headers.get(header::CONTENT_TYPE);
+        if !content_type.is_some_and(is_json) {
+            let got = content_type
+                .map(|v| quote(&String::from_utf8_lossy(v.as_bytes())))
+                .unwrap_or_else(|| "none".to_owned());
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!(
+                    "The request body must be JSON (Content-Type: application/json), got {got}"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a Content-Type names JSON: `application/json` or `application/<x>+json`,
+/// parameters such as `charset` allowed.
+fn is_json(value: &HeaderValue) -> bool {
+    let Ok(value) = value.to_str() else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    let Some((kind, subtype)) = essence.split_once('/') else {
+        return false;
+    };
+    let suffix = subtype
+        .get(subtype.len().saturating_sub(5)..)
+        .unwrap_or_default();
+    kind.eq_ignore_ascii_case("application")
+        && (subtype.eq_ignore_ascii_case("json") || suffix.eq_ignore_ascii_case("+json"))
+}
+
+/// The URI to route when `uri`'s path ends in a slash: the same path without its
+/// trailing slashes (`/api/heroes/` is `/api/heroes`), so that every service treats
+/// them alike. `None` when there is nothing to strip, the common case, which then
+/// costs no allocation.
+pub fn without_trailing_slash(uri: &Uri) -> Option<Uri> {
+    let path = uri.path();
+    if path.len() <= 1 || !path.ends_with('/') {
+        return None;
+    }
+    let trimmed = match path.trim_end_matches('/') {
+        "" => "/",
+        trimmed => trimmed,
+    };
+    let path_and_query = match uri.query() {
+        Some(query) => format!("{trimmed}?{query}"),
+        None => trimmed.to_owned(),
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(path_and_query.parse().ok()?);
+    Uri::from_parts(parts).ok()
+}
+
+/// `text` in quotes for a problem detail, cut to a few dozen characters: enough to
+/// recognise, never a whole echo of client input.
+pub fn quote(text: &str) -> String {
+    match text.char_indices().nth(QUOTE_CHARS) {
+        Some((cut, _)) => format!("'{}…'", &text[..cut]),
+        None => format!("'{text}'"),
+    }
+}
+
+/// The `Allow` value of a path whose service routes `methods` (comma-separated): HEAD
+/// follows GET, OPTIONS comes last.
+pub fn allow_header(methods: &str) -> HeaderValue {
+    let mut allow = String::with_capacity(methods.len() + 16);
+    for method in methods.split(',').map(str::trim) {
+        if !allow.is_empty() {
+            allow.push_str(", ");
+        }
+        allow.push_str(method);
+        if method == "GET" {
+            allow.push_str(", HEAD");
+        }
+    }
+    allow.push_str(", OPTIONS");
+    HeaderValue::from_str(&allow).unwrap_or(HeaderValue::from_static("OPTIONS"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(request: http::request::Builder) -> Parts {
+        request
+            .body(())
+            .map(|r| r.into_parts().0)
+            .unwrap_or_else(|err| panic!("test request: {err}"))
+    }
+
+    fn status(parts: &Parts, has_body: bool) -> Option<u16> {
+        check_head(parts, has_body).err().map(|p| p.status.as_u16())
+    }
+
+    #[test]
+    fn http_1_1_needs_exactly_one_host() {
+        let get = || http::Request::get("/x").version(Version::HTTP_11);
+        assert_eq!(status(&head(get().header("host", "a")), false), None);
+        assert_eq!(status(&head(get()), false), Some(400));
+        let two = head(get().header("host", "a").header("host", "b"));
+        assert_eq!(status(&two, false), Some(400));
+        let old = head(http::Request::get("/x").version(Version::HTTP_10));
+        assert_eq!(status(&old, false), None);
+    }
+
+    #[test]
+    fn long_uris_and_unknown_expectations_are_refused() {
+        let long = format!("/x?{}", "a".repeat(MAX_URI_BYTES));
+        let request = http::Request::get(long.as_str()).header("host", "a");
+        assert_eq!(status(&head(request), false), Some(414));
+        let expect = |value| {
+            http::Request::get("/x")
+                .header("host", "a")
+                .header("expect", value)
+        };
+        assert_eq!(status(&head(expect("100-continue")), false), None);
+        assert_eq!(status(&head(expect("200-ok")), false), Some(417));
+    }
+
+    #[test]
+    fn bodies_must_be_json() {
+        let post = |ct: Option<&str>| {
+            let request = http::Request::post("/x").header("host", "a");
+            head(match ct {
+                Some(ct) => request.header("content-type", ct),
+                None => request,
+            })
+        };
+        for ok in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "application/merge-patch+json",
+        ] {
+            assert_eq!(status(&post(Some(ok)), true), None, "{ok}");
+        }
+        for bad in [
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+            Some("json"),
+            None,
+        ] {
+            assert_eq!(status(&post(bad), true), Some(415), "{bad:?}");
+        }
+        // No body, or a method that takes none: the type does not matter.
+        assert_eq!(status(&post(Some("text/plain")), false), None);
+        let get = http::Request::get("/x")
+            .header("host", "a")
+            .header("content-type", "text/plain");
+        assert_eq!(status(&head(get), true), None);
+    }
+
+    #[test]
+    fn trailing_slashes_are_stripped() {
+        let strip = |uri: &str| {
+            without_trailing_slash(&uri.parse().unwrap_or_default()).map(|u| u.to_string())
+        };
+        assert_eq!(strip("/api/heroes"), None);
+        assert_eq!(strip("/"), None);
+        assert_eq!(strip("/api/heroes/").as_deref(), Some("/api/heroes"));
+        assert_eq!(
+            strip("/api/heroes//?a=1").as_deref(),
+            Some("/api/heroes?a=1")
+        );
+    }
+
+    #[test]
+    fn quotes_are_short() {
+        assert_eq!(quote("abc"), "'abc'");
+        let long = quote(&"é".repeat(100));
+        assert_eq!(long.chars().count(), 40 + 3);
+    }
+
+    #[test]
+    fn head_follows_get_and_options_comes_last() {
+        assert_eq!(allow_header("GET"), "GET, HEAD, OPTIONS");
+        assert_eq!(
+            allow_header("GET, POST, PUT, DELETE"),
+            "GET, HEAD, POST, PUT, DELETE, OPTIONS"
+        );
+        assert_eq!(allow_header("POST"), "POST, OPTIONS");
+    }
+}
