@@ -18,10 +18,13 @@
 6. Every container ran as non-root, with the limits of compose.yml, without restarts and
    under its memory limit; a table of CPU seconds during the load and peak memory per
    container, read from the cgroups (what energy tools see).
-7. `docker-compose down -v`, also on failure or interruption.
+7. The system at rest: CPU milliseconds per minute of every container over
+   COMPOSE_TEST_IDLE_SECONDS with no load (what energy tools measure between runs).
+8. `docker-compose down -v`, also on failure or interruption.
 
 The last line is `compose-test: N passed, M failed`; the exit code is 1 when anything failed.
-Environment: COMPOSE_TEST_RATE (50), COMPOSE_TEST_HEALTHY_SECONDS (300).
+Environment: COMPOSE_TEST_RATE (50), COMPOSE_TEST_HEALTHY_SECONDS (300),
+COMPOSE_TEST_IDLE_SECONDS (30; 0 skips step 7).
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ PORTS = {"HEROES_PORT": 18001, "VILLAINS_PORT": 18002, "LOCATIONS_PORT": 18003, 
 FIGHTS = f"http://127.0.0.1:{PORTS['FIGHTS_PORT']}"
 RATE = os.environ.get("COMPOSE_TEST_RATE", "50")
 FLOW_RATES = ("1", "10", "50")
+IDLE_SECONDS = int(os.environ.get("COMPOSE_TEST_IDLE_SECONDS", "30"))
+IDLE_SETTLE_SECONDS = 5
 HEALTHY_SECONDS = int(os.environ.get("COMPOSE_TEST_HEALTHY_SECONDS", "300"))
 EXPECTED = 8  # 4 databases + 4 services
 FLOW_CONTAINER = f"{PROJECT}-k6-flow"
@@ -351,6 +356,24 @@ def report(before: dict[str, dict], after: dict[str, dict], seconds: float) -> N
     print(f"{'all':<14} {'':>6} {total:>8.2f}\n", flush=True)
 
 
+def idle_report(extra: dict[str, dict] | None, seconds: float) -> None:
+    """CPU per minute of every container with no load, what energy tools measure between
+    runs: two cgroup snapshots `seconds` apart, a few seconds after the last load."""
+    time.sleep(IDLE_SETTLE_SECONDS)
+    before = snapshot(extra)
+    time.sleep(seconds)
+    after = snapshot(extra)
+    print(f"\nper container, at rest ({seconds:.0f} s, no load): CPU ms per minute", flush=True)
+    total = 0.0
+    for name in sorted(after):
+        if name not in before:
+            continue
+        per_minute = (after[name]["cpu_s"] - before[name]["cpu_s"]) * 60_000 / seconds
+        total += per_minute
+        print(f"{name:<14} {per_minute:>10.1f}")
+    print(f"{'all':<14} {total:>10.1f}\n", flush=True)
+
+
 def snapshot(extra: dict[str, dict] | None = None) -> dict[str, dict]:
     current = dict(containers())
     current.update(extra or {})
@@ -445,6 +468,8 @@ def main() -> int:
         after = snapshot({"k6 (flow)": flow} if flow else None)
         report(before, after, time.monotonic() - load_started)
         check_containers(after, {**inspected, **({"k6 (flow)": flow} if flow else {})})
+        if IDLE_SECONDS > 0:
+            idle_report({"k6 (flow)": flow} if flow else None, IDLE_SECONDS)
     except KeyboardInterrupt as interrupted:
         record("the test ran to its end", [f"interrupted ({interrupted})"])
     finally:
