@@ -1,5 +1,5 @@
 # The one entry point of the project. `make test` is what CI runs.
-.PHONY: test up down lint load sweep floor idle k6 bench flamegraphs chaos compose-test
+.PHONY: test up down lint load sweep floor idle k6 bench flamegraphs chaos attack compose-test
 
 RATE ?= 500
 
@@ -77,3 +77,10 @@ flamegraphs: k6
 # MongoDB, restart fights; reports recovery and verifies no answered fight was lost.
 chaos:
 	deploy/system/chaos.py
+
+# Hostile clients under load (needs `make up`): slow bodies, thousands of held keep-alive
+# connections and unpaged fight listings while k6 drives 300 it/s; reports the k6
+# thresholds, the 408/503 the attacker saw and each service's RSS at rest before, after
+# and 2 minutes after.
+attack: k6
+	deploy/system/attack.py

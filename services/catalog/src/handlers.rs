@@ -54,11 +54,8 @@ async fn list(app: &Catalog, query: Option<&str>) -> Result<Response> {
     if filter.as_deref().is_some_and(|f| f.contains('\0')) {
         return Err(Problem::bad_request("name_filter must not contain NUL characters").into());
     }
-    let rows = app.store.list(filter.as_deref()).await?;
-    Ok(response::json(
-        StatusCode::OK,
-        &rows,
-        ROW_BYTES * rows.len() + 2,
+    Ok(response::json_array(
+        app.store.list(filter.as_deref()).await?,
     ))
 }
 

@@ -8,7 +8,8 @@ use std::time::Duration;
 use deadpool_postgres::{
     BuildError, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Status,
 };
-use tokio_postgres::{NoTls, Row};
+use futures_util::{Stream, StreamExt};
+use tokio_postgres::{types::ToSql, NoTls, Row};
 
 use crate::{
     model::{validate_one, Character, Fields, Input},
@@ -17,6 +18,9 @@ use crate::{
 
 /// Longest wait for a pooled connection before answering 503.
 const POOL_WAIT: Duration = Duration::from_secs(2);
+
+/// The parameters of a statement that takes none, for `query_raw`.
+const NO_PARAMS: [&(dyn ToSql + Sync); 0] = [];
 
 const COLUMNS: &str = "id, name, othername, level, picture, powers";
 
@@ -127,19 +131,29 @@ impl Store {
         self.pool.status()
     }
 
-    pub async fn list(&self, name_filter: Option<&str>) -> Result<Vec<Character>, Error> {
+    /// Every row, or those whose name contains `name_filter`, in id order, read from
+    /// the database as the stream is polled: the connection stops reading the result
+    /// while the stream is not polled, so a table of any size is never held whole. The
+    /// stream keeps its pooled connection until it ends.
+    pub async fn list(
+        &self,
+        name_filter: Option<&str>,
+    ) -> Result<impl Stream<Item = Result<Character, Error>> + Send + 'static, Error> {
         let client = self.pool.get().await?;
         let rows = match name_filter {
             Some(filter) => {
                 let stmt = client.prepare_cached(&self.sql.filter).await?;
-                client.query(&stmt, &[&filter]).await?
+                client.query_raw(&stmt, [filter]).await?
             }
             None => {
                 let stmt = client.prepare_cached(&self.sql.list).await?;
-                client.query(&stmt, &[]).await?
+                client.query_raw(&stmt, NO_PARAMS).await?
             }
         };
-        Ok(rows.iter().map(character).collect::<Result<_, _>>()?)
+        Ok(rows.map(move |row| {
+            let _ = &client;
+            Ok(character(&row?)?)
+        }))
     }
 
     pub async fn get(&self, id: i64) -> Result<Option<Character>, Error> {

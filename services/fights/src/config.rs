@@ -14,6 +14,12 @@ use crate::downstream::{DownstreamConfig, Resolver};
 /// The port of the fights service in the original system.
 const PORT: u16 = 8004;
 
+/// How long an unused downstream connection is kept: below the 5 s after which heroes,
+/// villains and locations close a keep-alive connection that sent nothing
+/// (`HTTP_HEADER_READ_TIMEOUT_MS`), so that fights drops a connection before the
+/// downstream does and seldom sends a request on one being closed.
+const POOL_IDLE_MS: u64 = 4_000;
+
 /// How a POSTed fight reaches MongoDB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InsertMode {
@@ -31,8 +37,11 @@ pub struct Config {
     pub server: ServerConfig,
     pub mongodb_url: String,
     pub mongodb_database: String,
-    /// Connections the MongoDB driver may open.
+    /// Connections the MongoDB driver may open for everything but unpaged listings.
     pub mongodb_pool_max: u32,
+    /// Unpaged `GET /api/fights` listings running at once, each reading through a pool
+    /// of this many connections kept apart from the inserts'.
+    pub max_listings: u32,
     pub insert_mode: InsertMode,
     /// Fights waiting for the writer task; past it a POST answers 503 at once.
     pub insert_queue: usize,
@@ -81,6 +90,7 @@ impl Config {
             mongodb_url,
             mongodb_database: env.string("MONGODB_DATABASE", "fights"),
             mongodb_pool_max: env.bounded("MONGODB_POOL_MAX", 32, 1, 1_000)? as u32,
+            max_listings: env.bounded("FIGHTS_MAX_LISTINGS", 2, 1, 100)? as u32,
             insert_mode,
             insert_queue: env.bounded("FIGHTS_INSERT_QUEUE", 4_096, 1, 1 << 20)? as usize,
             mongodb_timeout: env.millis("MONGODB_TIMEOUT_MS", 3_000, 600_000)?,
@@ -97,7 +107,7 @@ impl Config {
                     0,
                     60_000,
                 )?),
-                pool_idle: env.millis("DOWNSTREAM_POOL_IDLE_MS", 90_000, 3_600_000)?,
+                pool_idle: env.millis("DOWNSTREAM_POOL_IDLE_MS", POOL_IDLE_MS, 3_600_000)?,
                 pool_max_idle: env.bounded("DOWNSTREAM_POOL_MAX_IDLE", 256, 1, 1 << 16)? as usize,
             },
             resolver: Resolver::system(),
@@ -168,6 +178,12 @@ mod tests {
             config.map(|c| c.downstream.retry_delay),
             Ok(Duration::from_millis(200))
         );
+        assert_eq!(
+            config.map(|c| c.downstream.pool_idle),
+            Ok(Duration::from_secs(4)),
+            "below the downstreams' 5 s idle close"
+        );
+        assert_eq!(config.map(|c| c.max_listings), Ok(2));
     }
 
     #[test]

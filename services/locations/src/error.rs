@@ -65,10 +65,13 @@ mod tests {
             server_error(1062).into_problem().status,
             StatusCode::CONFLICT
         );
-        assert_eq!(
-            server_error(1146).into_problem().status,
-            StatusCode::SERVICE_UNAVAILABLE
-        );
+        // No such table, too many connections, access denied, lock wait timeout,
+        // deadlock: the database refused, the client did nothing wrong.
+        for code in [1146, 1040, 1045, 1205, 1213] {
+            let problem = server_error(code).into_problem();
+            assert_eq!(problem.status, StatusCode::SERVICE_UNAVAILABLE, "{code}");
+            assert_eq!(problem.detail, "The database refused the request", "{code}");
+        }
         let io = Error::Database(mysql_async::Error::Io(mysql_async::IoError::Io(
             std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
         )));

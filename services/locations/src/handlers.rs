@@ -66,9 +66,7 @@ fn validated(input: LocationInput) -> Result<NewLocation, Error> {
 }
 
 async fn list(state: &State) -> Result<Response, Error> {
-    let locations = store::list(&state.pool).await?;
-    let size = locations.iter().map(|l| l.json_size()).sum::<usize>() + 2;
-    Ok(response::json(StatusCode::OK, &locations, size))
+    Ok(response::json_array(store::list(&state.pool).await?))
 }
 
 async fn get(state: &State, id: i64) -> Result<Response, Error> {
@@ -129,13 +127,11 @@ async fn replace(state: &State, id: i64, body: Incoming) -> Result<Response, Err
 
 async fn patch(state: &State, id: i64, body: Incoming) -> Result<Response, Error> {
     let changes: LocationInput = input(state, body).await?;
-    let stored = store::get(&state.pool, id)
-        .await?
-        .ok_or_else(|| missing(id))?;
-    let location = validated(changes.merged_over(stored))?;
-    if !store::update(&state.pool, id, &location).await? {
-        return Err(missing(id));
-    }
+    let location = store::patch(&state.pool, id, |stored| {
+        validated(changes.merged_over(stored))
+    })
+    .await?
+    .ok_or_else(|| missing(id))?;
     let location = location.with_id(id);
     Ok(response::json(
         StatusCode::OK,

@@ -1,7 +1,9 @@
 //! All SQL of the service, each statement beside the function that runs it. Every query
 //! is a prepared statement, cached per connection by the driver.
 
+use futures_util::{Stream, StreamExt};
 use mysql_async::{prelude::Queryable, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts};
+use tokio::sync::mpsc;
 
 use crate::{
     error::Error,
@@ -57,11 +59,46 @@ pub async fn ping(pool: &Pool) -> Result<(), Error> {
 
 const LIST: &str = "SELECT id, name, description, picture, type FROM locations ORDER BY id";
 
-/// Every location, in id order, as the list endpoint returns them.
-pub async fn list(pool: &Pool) -> Result<Vec<Location>, Error> {
+/// Locations read ahead of the client: with the body's own chunks, all a listing holds.
+const LIST_AHEAD: usize = 16;
+
+/// Every location, in id order, read from the database as the stream is polled, so a
+/// table of any size is never held whole. A result set borrows its connection, so a task
+/// owns both and hands rows over a bounded channel: it reads on only as the client does.
+/// The first row (or the error that kept it from coming) is awaited here, so a database
+/// that is down answers 503 rather than a broken body.
+pub async fn list(
+    pool: &Pool,
+) -> Result<impl Stream<Item = Result<Location, Error>> + Send + 'static, Error> {
     let mut conn = pool.get_conn().await?;
-    let rows: Vec<Row> = conn.exec(LIST, ()).await?;
-    rows.into_iter().map(to_location).collect()
+    let (tx, mut rx) = mpsc::channel(LIST_AHEAD);
+    tokio::spawn(async move {
+        let mut rows = match conn.exec_iter(LIST, ()).await {
+            Ok(rows) => rows,
+            Err(err) => {
+                let _ = tx.send(Err(Error::from(err))).await;
+                return;
+            }
+        };
+        loop {
+            let next = match rows.next().await {
+                Ok(Some(row)) => mysql_async::from_row_opt::<Row>(row)
+                    .map_err(|err| unexpected(err.to_string()))
+                    .and_then(to_location),
+                Ok(None) => return,
+                Err(err) => Err(Error::from(err)),
+            };
+            let failed = next.is_err();
+            if tx.send(next).await.is_err() || failed {
+                return;
+            }
+        }
+    });
+    let first = rx.recv().await.transpose()?;
+    let rest = futures_util::stream::unfold(rx, |mut rx| async {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    Ok(futures_util::stream::iter(first.map(Ok)).chain(rest))
 }
 
 const GET: &str = "SELECT id, name, description, picture, type FROM locations WHERE id = ?";
@@ -121,6 +158,39 @@ pub async fn update(pool: &Pool, id: i64, location: &NewLocation) -> Result<bool
     conn.exec_drop(UPDATE, (name, description, picture, kind.as_str(), id))
         .await?;
     Ok(conn.affected_rows() > 0)
+}
+
+const GET_FOR_UPDATE: &str =
+    "SELECT id, name, description, picture, type FROM locations WHERE id = ? FOR UPDATE";
+
+/// Merges changes into row `id` with `merge` and stores the result, in one transaction
+/// holding the row's lock: two PATCHes of one row at once apply one after the other, so
+/// neither overwrites the other's fields with what it read before. `None` when there is
+/// no such row.
+pub async fn patch(
+    pool: &Pool,
+    id: i64,
+    merge: impl FnOnce(Location) -> Result<NewLocation, Error>,
+) -> Result<Option<NewLocation>, Error> {
+    let mut conn = pool.get_conn().await?;
+    let mut tx = conn
+        .start_transaction(mysql_async::TxOpts::default())
+        .await?;
+    let row: Option<Row> = tx.exec_first(GET_FOR_UPDATE, (id,)).await?;
+    let Some(stored) = row.map(to_location).transpose()? else {
+        return Ok(None);
+    };
+    let location = merge(stored)?;
+    let NewLocation {
+        name,
+        description,
+        picture,
+        kind,
+    } = &location;
+    tx.exec_drop(UPDATE, (name, description, picture, kind.as_str(), id))
+        .await?;
+    tx.commit().await?;
+    Ok(Some(location))
 }
 
 const DELETE: &str = "DELETE FROM locations WHERE id = ?";

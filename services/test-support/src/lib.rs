@@ -7,9 +7,11 @@
 
 pub mod db;
 pub mod http;
+pub mod process;
 pub mod spawn;
 
 pub use http::{Client, Reply};
+pub use process::ChildService;
 pub use spawn::{spawn, Spawned};
 
 /// A name no other test run uses, for databases and rows.

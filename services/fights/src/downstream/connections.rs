@@ -7,10 +7,18 @@
 //! accept and handshake syscalls became a large part of fights' CPU. Here a connection
 //! goes back to the pool as soon as its response body has been read, and a request waits
 //! for that connection to be ready instead of opening another.
+//!
+//! A kept connection can be closed by the server just as a request goes out on it (the
+//! catalogues close keep-alive connections idle for their header-read timeout). Such a
+//! request is sent again at once on a new connection: the downstream is fine, only the
+//! connection was stale, so neither the retry pause nor the circuit should see it.
 
 use std::{
     collections::HashMap,
-    sync::{Mutex, PoisonError},
+    sync::{
+        atomic::{AtomicU64, Ordering::Relaxed},
+        Mutex, PoisonError,
+    },
     time::{Duration, Instant},
 };
 
@@ -42,6 +50,9 @@ pub struct Connections {
     max_idle: usize,
     /// A connection idle for longer is closed rather than reused.
     idle_timeout: Duration,
+    /// Requests sent again on a new connection because a kept one failed before its
+    /// answer.
+    reconnects: AtomicU64,
 }
 
 impl Connections {
@@ -50,7 +61,13 @@ impl Connections {
             idle: Mutex::new(HashMap::new()),
             max_idle,
             idle_timeout,
+            reconnects: AtomicU64::new(0),
         }
+    }
+
+    /// Requests sent again at once on a new connection so far.
+    pub fn reconnects(&self) -> u64 {
+        self.reconnects.load(Relaxed)
     }
 
     /// Sends `req` (an absolute URI) to the address in its URI and reads the whole
@@ -75,31 +92,37 @@ impl Connections {
         if let Some(path) = parts.uri.path_and_query() {
             parts.uri = Uri::from(path.clone());
         }
+        // What it takes to send the request again: a few reference counts, no copy.
+        let (method, uri) = (parts.method.clone(), parts.uri.clone());
+        let host = parts.headers.get(HOST).cloned();
         let mut req = Request::from_parts(parts, body);
         let (sender, resp) = loop {
-            match self.take(&authority) {
-                Some(mut sender) => {
-                    if sender.ready().await.is_err() {
-                        continue;
+            let Some(mut sender) = self.take(&authority) else {
+                break fresh(&authority, req).await?;
+            };
+            if sender.ready().await.is_err() {
+                continue;
+            }
+            match sender.try_send_request(req).await {
+                Ok(resp) => break (sender, resp),
+                // A connection the server closed while idle hands the request back
+                // unsent; it then goes out on the next connection.
+                Err(mut err) => match err.take_message() {
+                    Some(unsent) => req = unsent,
+                    // Sent, but the connection ended before an answer: the server closed
+                    // it as the request arrived. Every downstream call is a GET, safe to
+                    // send again, and a new connection has no such race.
+                    None => {
+                        self.reconnects.fetch_add(1, Relaxed);
+                        let mut again = Request::new(Empty::new());
+                        *again.method_mut() = method;
+                        *again.uri_mut() = uri;
+                        if let Some(host) = host {
+                            again.headers_mut().insert(HOST, host);
+                        }
+                        break fresh(&authority, again).await?;
                     }
-                    // A connection the server closed while idle hands the request back
-                    // unsent; it then goes out on the next connection.
-                    match sender.try_send_request(req).await {
-                        Ok(resp) => break (sender, resp),
-                        Err(mut err) => match err.take_message() {
-                            Some(unsent) => req = unsent,
-                            None => return Err(ExchangeError::Connect),
-                        },
-                    }
-                }
-                None => {
-                    let mut sender = connect(&authority).await?;
-                    let resp = sender
-                        .send_request(req)
-                        .await
-                        .map_err(|_| ExchangeError::Connect)?;
-                    break (sender, resp);
-                }
+                },
             }
         };
         let status = resp.status();
@@ -142,6 +165,25 @@ impl Connections {
             });
         }
     }
+}
+
+/// `req` sent on a new connection to `authority`, with the connection and the answer.
+async fn fresh(
+    authority: &str,
+    req: Request<Empty<Bytes>>,
+) -> Result<
+    (
+        SendRequest<Empty<Bytes>>,
+        http::Response<hyper::body::Incoming>,
+    ),
+    ExchangeError,
+> {
+    let mut sender = connect(authority).await?;
+    let resp = sender
+        .send_request(req)
+        .await
+        .map_err(|_| ExchangeError::Connect)?;
+    Ok((sender, resp))
 }
 
 /// A new connection to `authority`, its driver spawned.

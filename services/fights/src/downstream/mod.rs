@@ -109,6 +109,8 @@ pub struct Downstream {
     calls: [AtomicU64; Outcome::ALL.len()],
     fallbacks: AtomicU64,
     transitions: AtomicU64,
+    /// Attempts made after a failed one, `retry_delay` later.
+    retries: AtomicU64,
 }
 
 impl Downstream {
@@ -139,6 +141,7 @@ impl Downstream {
             calls: Default::default(),
             fallbacks: AtomicU64::new(0),
             transitions: AtomicU64::new(0),
+            retries: AtomicU64::new(0),
         })
     }
 
@@ -221,6 +224,7 @@ impl Downstream {
                 return (outcome, body);
             }
             attempt += 1;
+            self.retries.fetch_add(1, Relaxed);
             tokio::time::sleep(self.config.retry_delay).await;
         }
     }
@@ -307,6 +311,22 @@ pub fn render_metrics(services: &[&Downstream], out: &mut String) {
                 &format!("downstream=\"{}\",outcome=\"{}\"", d.name, outcome.label()),
                 count.load(Relaxed),
             );
+        }
+    }
+    let mut retries = Family::new(
+        out,
+        "fights_downstream_retries_total",
+        "counter",
+        "Requests sent again: after a failed attempt and the retry pause (after_failure), or \
+         at once on a new connection when a kept one closed under the request (reconnect).",
+    );
+    for d in services {
+        let kinds = [
+            ("after_failure", d.retries.load(Relaxed)),
+            ("reconnect", d.connections.reconnects()),
+        ];
+        for (kind, count) in kinds {
+            retries.sample(&format!("downstream=\"{}\",kind=\"{kind}\"", d.name), count);
         }
     }
     type Value = fn(&Downstream) -> u64;

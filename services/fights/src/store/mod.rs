@@ -23,7 +23,7 @@ use mongodb::{
     Client, Collection,
 };
 use tokio::{
-    sync::{mpsc, oneshot},
+    sync::{mpsc, oneshot, Semaphore},
     task::JoinHandle,
 };
 
@@ -107,6 +107,13 @@ impl Inserts {
 pub struct FightStore {
     client: Client,
     fights: Collection<FightDoc>,
+    /// Unpaged listings read through a client of their own, its pool as large as the
+    /// number of listings allowed at once: a listing holds a connection for every
+    /// batch it fetches, and inserts must never wait for one behind listings.
+    listing_client: Client,
+    listing: Collection<FightDoc>,
+    /// Unpaged listings running; past the bound a listing answers 503 at once.
+    listings: Arc<Semaphore>,
     writer: Option<mpsc::Sender<Pending>>,
     pool: Arc<PoolUsage>,
     pool_max: u32,
@@ -122,11 +129,18 @@ impl FightStore {
     ) -> Result<(Self, Option<JoinHandle<()>>), mongodb::error::Error> {
         let mut options = ClientOptions::parse(&config.mongodb_url).await?;
         options.app_name.get_or_insert_with(|| "fights".to_owned());
-        options.max_pool_size = Some(config.mongodb_pool_max);
         options
             .server_selection_timeout
             .get_or_insert(SERVER_SELECTION);
         options.connect_timeout.get_or_insert(SERVER_SELECTION);
+        let mut listing_options = options.clone();
+        listing_options.max_pool_size = Some(config.max_listings);
+        listing_options.min_pool_size = Some(0);
+        let listing_client = Client::with_options(listing_options)?;
+        let listing = listing_client
+            .database(&config.mongodb_database)
+            .collection::<FightDoc>(COLLECTION);
+        options.max_pool_size = Some(config.mongodb_pool_max);
         let pool = Arc::new(PoolUsage::default());
         let observed = pool.clone();
         options.cmap_event_handler = Some(EventHandler::callback(move |event: CmapEvent| {
@@ -157,6 +171,9 @@ impl FightStore {
             Self {
                 client,
                 fights,
+                listing_client,
+                listing,
+                listings: Arc::new(Semaphore::new(config.max_listings as usize)),
                 writer,
                 pool,
                 pool_max,
@@ -201,12 +218,22 @@ impl FightStore {
     }
 
     /// Every fight in storage order, read as the stream is polled, so a listing of any
-    /// length is never held whole.
+    /// length is never held whole. At most the configured number run at once, each
+    /// until its stream is dropped; past it [`Error::TooManyListings`].
     pub async fn all(&self) -> Result<impl Stream<Item = Result<Fight, Error>>, Error> {
+        let running = self
+            .listings
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Error::TooManyListings)?;
         let cursor = self
-            .bounded(self.fights.find(doc! {}).batch_size(LIST_BATCH))
+            .bounded(self.listing.find(doc! {}).batch_size(LIST_BATCH))
             .await?;
-        Ok(cursor.map_ok(Fight::from).map_err(Error::Store))
+        Ok(cursor.map_ok(Fight::from).map_err(move |err| {
+            // The slot is the stream's: freed when the listing ends or breaks off.
+            let _ = &running;
+            Error::Store(err)
+        }))
     }
 
     /// Page `page` of `size` fights, newest first.
@@ -312,9 +339,10 @@ impl FightStore {
         }
     }
 
-    /// Closes the pool once every user of the store is gone.
+    /// Closes the pools once every user of the store is gone.
     pub async fn shutdown(self) {
         drop(self.writer);
+        self.listing_client.shutdown().await;
         self.client.shutdown().await;
     }
 }

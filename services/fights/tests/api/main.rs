@@ -5,6 +5,7 @@
 
 mod balancing;
 mod endpoints;
+mod listings;
 mod page;
 mod real_services;
 mod resilience;

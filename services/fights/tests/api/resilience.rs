@@ -294,3 +294,110 @@ async fn a_silent_mongodb_is_503_within_the_timeout() {
     // Three requests, each bounded by the 500 ms timeout.
     assert!(waited < Duration::from_secs(3), "answered after {waited:?}");
 }
+
+/// A heroes downstream on raw sockets that answers the first request of every
+/// connection and closes the connection, without a byte of answer, on the second one:
+/// what a server closing an idle keep-alive connection looks like to a client whose
+/// request crosses the close.
+async fn closing_reused_connections() -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{}",
+        crate::support::HERO.len(),
+        crate::support::HERO
+    );
+    let task = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                for request in 0.. {
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    if request > 0 {
+                        return;
+                    }
+                    head.clear();
+                    if stream.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, task)
+}
+
+#[tokio::test]
+async fn a_kept_connection_closed_under_a_request_is_replaced_at_once() {
+    let fakes = Fakes::start().await;
+    let (heroes, task) = closing_reused_connections().await;
+    let downstreams = Downstreams {
+        heroes,
+        ..fakes.urls()
+    };
+    // With no retries, only the resend on a new connection can give the hero.
+    let app = spawn_with(&downstreams, &[("DOWNSTREAM_RETRIES", "0")]).await;
+
+    for round in 0..3 {
+        let fighters = app.client.get(&app.url("/api/fights/randomfighters")).await;
+        assert_eq!(fighters.status, 200);
+        assert_eq!(
+            fighters.json()["hero"]["name"],
+            "Luke Skywalker",
+            "round {round}: {}",
+            fighters.body
+        );
+    }
+
+    let sample = |kind: &str| {
+        format!(r#"fights_downstream_retries_total{{downstream="heroes",kind="{kind}"}}"#)
+    };
+    let reconnects = metric(&app, &sample("reconnect")).await.unwrap();
+    assert!(
+        reconnects >= 2,
+        "rounds after the first went out on a kept connection: {reconnects}"
+    );
+    assert_eq!(metric(&app, &sample("after_failure")).await, Some(0));
+    assert_eq!(
+        metric(
+            &app,
+            r#"fights_downstream_calls_total{downstream="heroes",outcome="error"}"#
+        )
+        .await,
+        Some(0)
+    );
+    assert_eq!(
+        metric(&app, r#"fights_circuit_state{downstream="heroes"}"#).await,
+        Some(0)
+    );
+    task.abort();
+}
+
+#[tokio::test]
+async fn retries_after_a_failure_are_counted() {
+    let fakes = Fakes::start().await;
+    let app = spawn(&fakes).await;
+    fakes.villains.answer_with(500);
+
+    let fighters = app.client.get(&app.url("/api/fights/randomfighters")).await;
+
+    assert_eq!(fighters.status, 200);
+    assert_eq!(fighters.json()["villain"]["name"], "Fallback villain");
+    assert_eq!(
+        metric(
+            &app,
+            r#"fights_downstream_retries_total{downstream="villains",kind="after_failure"}"#
+        )
+        .await,
+        Some(2),
+        "the two retries of the one call"
+    );
+}

@@ -297,6 +297,14 @@ impl App {
     pub fn url(&self, path: &str) -> String {
         self.service.url(path)
     }
+
+    /// The service's fights collection, to write to directly.
+    pub async fn fights_collection(&self) -> mongodb::Collection<mongodb::bson::Document> {
+        mongo_client(&self._db.url)
+            .await
+            .database(&self._db.name)
+            .collection("Fights")
+    }
 }
 
 /// Spawns fights against `downstreams` and a fresh database; `extra` overrides settings.

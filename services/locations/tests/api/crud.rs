@@ -184,3 +184,32 @@ async fn the_collection_can_be_replaced_and_emptied() {
     assert_eq!((emptied.status.as_u16(), emptied.body.as_str()), (204, ""));
     assert_eq!(app.get("/api/locations").await.body, "[]");
 }
+
+#[tokio::test]
+async fn concurrent_patches_of_different_fields_both_survive() {
+    let app = TestApp::start().await;
+    let id = id_of(&app.post("/api/locations", GOTHAM).await);
+    let path = format!("/api/locations/{id}");
+    for round in 0..30 {
+        let description = format!(r#"{{"description":"round {round}"}}"#);
+        let picture = format!(r#"{{"picture":"https://p/{round}.png"}}"#);
+        let (first, second) =
+            tokio::join!(app.patch(&path, &description), app.patch(&path, &picture));
+        assert_eq!(
+            (first.status.as_u16(), second.status.as_u16()),
+            (200, 200),
+            "{} {}",
+            first.body,
+            second.body
+        );
+        let expected = format!(
+            r#"{{"id":{id},"name":"Gotham City","description":"round {round}","picture":"https://p/{round}.png","type":"CITY"}}"#
+        );
+        let read = app.get(&path).await;
+        assert_eq!(
+            (read.status.as_u16(), read.body.as_str()),
+            (200, expected.as_str()),
+            "round {round} lost a change"
+        );
+    }
+}

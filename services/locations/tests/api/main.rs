@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod crud;
+mod memory;
 mod protocol;
 mod random;
 mod security;

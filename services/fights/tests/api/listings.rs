@@ -1,0 +1,117 @@
+//! Unpaged listings of all fights: a bounded number at once, past it 503 with
+//! `Retry-After`, and inserts that never wait behind them.
+
+use std::time::Duration;
+
+use mongodb::bson::{doc, oid::ObjectId, DateTime};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+};
+
+use crate::{
+    storage::FIGHT,
+    support::{spawn_with, Fakes},
+};
+
+/// Fights inserted straight into the collection: each about 8 KB, so that a listing is
+/// far larger than what socket buffers and the body channel hold and a client that
+/// stops reading keeps its listing running.
+async fn fill(app: &crate::support::App, fights: usize) {
+    let collection = app.fights_collection().await;
+    let powers = "p".repeat(8 * 1024);
+    let docs: Vec<_> = (0..fights)
+        .map(|n| {
+            doc! {
+                "_id": ObjectId::new(),
+                "fightDate": DateTime::now(),
+                "winnerName": format!("Hero {n}"),
+                "winnerLevel": 10_i64,
+                "winnerPowers": &powers,
+                "winnerTeam": "heroes",
+                "loserName": "Villain",
+                "loserLevel": 1_i64,
+                "loserTeam": "villains",
+            }
+        })
+        .collect();
+    for batch in docs.chunks(500) {
+        collection.insert_many(batch).await.unwrap();
+    }
+}
+
+/// A client that asks for every fight, reads the head of the answer, then stops
+/// reading: its listing stays running until the connection is dropped.
+async fn stalled_listing(addr: &str) -> (TcpStream, String) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /api/fights HTTP/1.1\r\nhost: fights\r\n\r\n")
+        .await
+        .unwrap();
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before the head");
+        head.extend_from_slice(&buf[..n]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    (stream, head)
+}
+
+#[tokio::test]
+async fn listings_past_the_bound_are_503_and_posts_keep_answering() {
+    let fakes = Fakes::start().await;
+    let app = spawn_with(&fakes.urls(), &[("FIGHTS_MAX_LISTINGS", "4")]).await;
+    fill(&app, 3_000).await;
+    let addr = app.url("").trim_start_matches("http://").to_owned();
+
+    let mut stalled = Vec::new();
+    for _ in 0..4 {
+        let (stream, head) = stalled_listing(&addr).await;
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+        assert!(head.contains("application/json"), "{head}");
+        stalled.push(stream);
+    }
+
+    let refused = app.client.get(&app.url("/api/fights")).await;
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    assert_eq!(refused.header("retry-after"), "1");
+    assert_eq!(refused.header("content-type"), "application/problem+json");
+    assert_eq!(
+        refused.body,
+        r#"{"title":"Service Unavailable","status":503,"detail":"Too many listings of all fights running, try again shortly or ask for a page"}"#
+    );
+
+    for _ in 0..5 {
+        let posted = app.client.post(&app.url("/api/fights"), FIGHT).await;
+        assert_eq!(posted.status, 200, "{}", posted.body);
+        assert!(
+            posted.body.contains(r#""winnerName":"Yoda""#),
+            "{}",
+            posted.body
+        );
+    }
+    let page = app.client.get(&app.url("/api/fights?size=1")).await;
+    assert_eq!(page.status, 200, "pages are not listings: {}", page.body);
+    assert!(page.body.starts_with(r#"[{"id":""#), "{}", page.body);
+
+    drop(stalled);
+    // The listings end once the service notices their clients are gone.
+    let mut listed = app.client.get(&app.url("/api/fights")).await;
+    for _ in 0..50 {
+        if listed.status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        listed = app.client.get(&app.url("/api/fights")).await;
+    }
+    assert_eq!(
+        listed.status,
+        200,
+        "{}",
+        &listed.body[..listed.body.len().min(200)]
+    );
+    assert!(listed.body.starts_with('[') && listed.body.ends_with(']'));
+    assert_eq!(listed.body.matches(r#""loserName":"#).count(), 3_005);
+}
