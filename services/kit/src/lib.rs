@@ -1,8 +1,8 @@
 //! Shared runtime of the Rust Super Heroes services.
 //!
 //! Everything two or more services need and nothing else: the hyper HTTP/1 serve loop
-//! with graceful shutdown, responses and problem bodies, JSON, query strings, config
-//! from the environment, health, metrics and the process entry point.
+//! with graceful shutdown, responses and problem bodies, JSON, query strings, shared input
+//! rules, config from the environment, health, metrics and the process entry point.
 
 pub mod body;
 pub mod config;
@@ -20,6 +20,7 @@ pub mod process;
 pub mod query;
 pub mod random_ids;
 pub mod response;
+pub mod rules;
 pub mod serve;
 pub mod shutdown;
 

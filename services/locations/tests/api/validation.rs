@@ -78,7 +78,7 @@ async fn missing_fields_long_pictures_and_nul_bytes_are_violations() {
     assert_problem(
         &app.post("/api/locations", nul).await,
         400,
-        &violation("name", "must not contain NUL characters"),
+        &violation("name", "must not contain control characters"),
     );
     let in_array = app
         .put(
@@ -100,7 +100,6 @@ async fn malformed_bodies_are_400() {
     for body in [
         r#"{"name":"Somewhere","type":"CITY""#,
         r#"{"name":42,"type":"CITY"}"#,
-        r#"{"name":"Somewhere","type":"CITY","level":3}"#,
         r#"{"id":"one","name":"Somewhere","type":"CITY"}"#,
         r#"["Somewhere"]"#,
         "",
