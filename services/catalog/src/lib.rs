@@ -60,6 +60,10 @@ impl App for Catalog {
         self.kind.openapi
     }
 
+    fn openapi_json(&self) -> &'static str {
+        self.kind.openapi_json
+    }
+
     async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Routed {
         let (parts, body) = req.into_parts();
         match routes::route(self.kind, &parts.method, parts.uri.path()) {
@@ -83,7 +87,7 @@ impl App for Catalog {
     async fn ready(&self) -> Vec<Check> {
         match self.store.ping().await {
             Ok(()) => vec![Check::up("database")],
-            Err(err) => vec![Check::down("database", format!("{err:?}"))],
+            Err(err) => vec![Check::down("database", "database not answering", err)],
         }
     }
 

@@ -52,6 +52,10 @@ impl kit::App for State {
         include_str!("../openapi.yaml")
     }
 
+    fn openapi_json(&self) -> &'static str {
+        include_str!("../openapi.json")
+    }
+
     async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Routed {
         let (parts, body) = req.into_parts();
         match routes::route(&parts.method, parts.uri.path()) {
@@ -73,7 +77,7 @@ impl kit::App for State {
     async fn ready(&self) -> Vec<Check> {
         match store::ping(&self.pool).await {
             Ok(()) => vec![Check::up("database")],
-            Err(err) => vec![Check::down("database", format!("{err:?}"))],
+            Err(err) => vec![Check::down("database", "database not answering", err)],
         }
     }
 
