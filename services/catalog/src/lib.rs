@@ -29,6 +29,7 @@ pub struct Catalog {
     store: Store,
     ids: Arc<RandomIds>,
     max_body: usize,
+    admin: kit::admin::AdminToken,
     /// The route labels of `kind`, for the request metrics.
     labels: Vec<&'static str>,
 }
@@ -42,6 +43,7 @@ impl Catalog {
             store: Store::new(config.kind, config.database.clone(), config.pool_max)?,
             ids: Arc::new(RandomIds::default()),
             max_body: config.server.max_body_bytes,
+            admin: config.admin.clone(),
             labels: Endpoint::labels(config.kind),
         })
     }
@@ -68,6 +70,9 @@ impl App for Catalog {
         let (parts, body) = req.into_parts();
         match routes::route(self.kind, &parts.method, parts.uri.path()) {
             Ok(endpoint) => {
+                if !self.admin.permits(&parts) {
+                    return Routed::new(endpoint.label(self.kind), kit::admin::unauthorized());
+                }
                 let answer = handlers::dispatch(&self, endpoint, parts.uri.query(), body).await;
                 Routed::new(
                     endpoint.label(self.kind),

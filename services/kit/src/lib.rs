@@ -4,6 +4,7 @@
 //! with graceful shutdown, responses and problem bodies, JSON, query strings, shared input
 //! rules, config from the environment, health, metrics and the process entry point.
 
+pub mod admin;
 pub mod body;
 pub mod config;
 pub mod connections;

@@ -35,6 +35,7 @@ struct State {
     ids: Arc<LocationIds>,
     pool_max: usize,
     max_body_bytes: usize,
+    admin: kit::admin::AdminToken,
     /// The route labels, for the request metrics.
     labels: Vec<&'static str>,
 }
@@ -60,6 +61,9 @@ impl kit::App for State {
         let (parts, body) = req.into_parts();
         match routes::route(&parts.method, parts.uri.path()) {
             Ok(endpoint) => {
+                if !self.admin.permits(&parts) {
+                    return Routed::new(endpoint.label(), kit::admin::unauthorized());
+                }
                 let answer = handlers::dispatch(&self, endpoint, body).await;
                 Routed::new(
                     endpoint.label(),
@@ -160,6 +164,7 @@ pub async fn run(
         ids,
         pool_max: config.pool_max,
         max_body_bytes: config.server.max_body_bytes,
+        admin: config.admin.clone(),
         labels: Endpoint::labels(),
     });
     kit::serve::serve(listener, state, &config.server, shutdown).await;
