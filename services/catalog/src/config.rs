@@ -1,6 +1,7 @@
 //! Configuration of a catalogue service, from the environment.
 
 use kit::{
+    admin::AdminToken,
     config::{redact_url, ConfigError, Env},
     process::ServiceConfig,
     ServerConfig,
@@ -17,6 +18,8 @@ pub struct Config {
     /// `DB_POOL_MAX`: connections in the pool. A few suffice: every query is one
     /// primary-key lookup on a prepared statement.
     pub pool_max: usize,
+    /// `ADMIN_TOKEN`: when set, writes need it as a bearer token.
+    pub admin: AdminToken,
 }
 
 impl Config {
@@ -31,6 +34,7 @@ impl Config {
             server: ServerConfig::from_env(env, kind.default_port)?,
             database,
             pool_max: env.bounded("DB_POOL_MAX", 4, 1, 512)? as usize,
+            admin: AdminToken::from_env(env)?,
         })
     }
 }

@@ -38,9 +38,9 @@ pub async fn dispatch(
     }
 }
 
-/// An id from the path; anything but an integer is the client's mistake.
+/// An id from the path; anything but decimal digits is the client's mistake.
 fn parse_id(app: &Catalog, raw: &str) -> Result<i64> {
-    raw.parse().map_err(|_| {
+    kit::rules::path_id(raw).ok_or_else(|| {
         Problem::bad_request(format!(
             "The {} id must be an integer, got '{raw}'",
             app.kind.noun

@@ -25,6 +25,8 @@ pub struct Kind {
     /// other means still notifies replicas of changes.
     pub notify_sql: &'static str,
     pub openapi: &'static str,
+    /// The JSON rendition of `openapi`, written by `deploy/system/openapi_json.py`.
+    pub openapi_json: &'static str,
     pub default_port: u16,
     pub default_database_url: &'static str,
 }
@@ -40,6 +42,7 @@ pub const HEROES: &Kind = &Kind {
     channel: "hero_ids",
     notify_sql: include_str!("../../../database/heroes-db/02-notify.sql"),
     openapi: include_str!("../openapi/heroes.yaml"),
+    openapi_json: include_str!("../openapi/heroes.json"),
     default_port: 8001,
     default_database_url: "postgres://superman:superman@heroes-db:5432/heroes_database",
 };
@@ -55,6 +58,7 @@ pub const VILLAINS: &Kind = &Kind {
     channel: "villain_ids",
     notify_sql: include_str!("../../../database/villains-db/02-notify.sql"),
     openapi: include_str!("../openapi/villains.yaml"),
+    openapi_json: include_str!("../openapi/villains.json"),
     default_port: 8002,
     default_database_url: "postgres://superbad:superbad@villains-db:5432/villains_database",
 };

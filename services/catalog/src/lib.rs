@@ -29,6 +29,7 @@ pub struct Catalog {
     store: Store,
     ids: Arc<RandomIds>,
     max_body: usize,
+    admin: kit::admin::AdminToken,
     /// The route labels of `kind`, for the request metrics.
     labels: Vec<&'static str>,
 }
@@ -42,6 +43,7 @@ impl Catalog {
             store: Store::new(config.kind, config.database.clone(), config.pool_max)?,
             ids: Arc::new(RandomIds::default()),
             max_body: config.server.max_body_bytes,
+            admin: config.admin.clone(),
             labels: Endpoint::labels(config.kind),
         })
     }
@@ -60,10 +62,17 @@ impl App for Catalog {
         self.kind.openapi
     }
 
+    fn openapi_json(&self) -> &'static str {
+        self.kind.openapi_json
+    }
+
     async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Routed {
         let (parts, body) = req.into_parts();
         match routes::route(self.kind, &parts.method, parts.uri.path()) {
             Ok(endpoint) => {
+                if !self.admin.permits(&parts) {
+                    return Routed::new(endpoint.label(self.kind), kit::admin::unauthorized());
+                }
                 let answer = handlers::dispatch(&self, endpoint, parts.uri.query(), body).await;
                 Routed::new(
                     endpoint.label(self.kind),
@@ -83,7 +92,7 @@ impl App for Catalog {
     async fn ready(&self) -> Vec<Check> {
         match self.store.ping().await {
             Ok(()) => vec![Check::up("database")],
-            Err(err) => vec![Check::down("database", format!("{err:?}"))],
+            Err(err) => vec![Check::down("database", "database not answering", err)],
         }
     }
 

@@ -21,9 +21,10 @@ pub struct Character {
 
 /// A request body. Every field is optional here so that PATCH can merge; `id` is
 /// accepted (clients send back what they read) and ignored: the path or the database
-/// decides it.
+/// decides it. Unknown fields are ignored, as the original system ignores them, so a
+/// client of either system can send the same bodies.
 #[derive(Debug, Default, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct Input {
     pub id: Option<i64>,
     pub name: Option<String>,
@@ -71,12 +72,8 @@ impl Input {
         let mut check = |field: &str, message: &'static str| {
             violations.push(Violation::new(format!("{prefix}{field}"), message));
         };
-        match &self.name {
-            None => check("name", "must not be null"),
-            Some(name) if !(3..=50).contains(&name.chars().count()) => {
-                check("name", "size must be between 3 and 50")
-            }
-            Some(_) => {}
+        if let Some(message) = kit::rules::name_violation(self.name.as_deref()) {
+            check("name", message);
         }
         let level = match self.level {
             None => {
@@ -98,7 +95,6 @@ impl Input {
             }
         }
         for (field, value) in [
-            ("name", &self.name),
             ("otherName", &self.other_name),
             ("picture", &self.picture),
             ("powers", &self.powers),

@@ -117,7 +117,7 @@ async fn execute_fight(app: &Fights) -> Result<Response, Error> {
 /// Answers only after the fight is stored, so a 200 fight can always be read back.
 async fn create(app: &Fights, body: Incoming) -> Result<Response, Error> {
     let request: FightRequest = kit::json::read_body(body, app.max_body).await?;
-    let (hero, villain) = validate(request.hero, request.villain)?;
+    let (hero, villain) = validate(request.hero, request.villain, request.location.as_ref())?;
     store_fight(app, hero, villain, request.location).await
 }
 
@@ -135,14 +135,19 @@ async fn store_fight(
     Ok(response::json(StatusCode::OK, &stored, FIGHT_BYTES))
 }
 
-/// Both fighters, or a 400 listing every missing field.
+/// Both fighters, or a 400 listing every missing field and every name the catalogues
+/// would refuse (the location's too, when there is one).
 fn validate(
     hero: Option<FighterInput>,
     villain: Option<FighterInput>,
+    location: Option<&FightLocation>,
 ) -> Result<(Fighter, Fighter), Problem> {
     let mut violations = Vec::new();
     let hero = fighter("hero", hero, &mut violations);
     let villain = fighter("villain", villain, &mut violations);
+    if let Some(message) = location.and_then(|l| kit::rules::name_violation(Some(&l.name))) {
+        violations.push(Violation::new("location.name", message));
+    }
     match (hero, villain) {
         (Some(hero), Some(villain)) if violations.is_empty() => Ok((hero, villain)),
         _ => Err(Problem::invalid(violations)),
@@ -158,15 +163,18 @@ fn fighter(
         violations.push(Violation::new(side, "must not be null"));
         return None;
     };
-    let name = input.name.filter(|name| !name.trim().is_empty());
-    if name.is_none() {
-        violations.push(Violation::new(format!("{side}.name"), "must not be empty"));
+    let name_violation = kit::rules::name_violation(input.name.as_deref());
+    if let Some(message) = name_violation {
+        violations.push(Violation::new(format!("{side}.name"), message));
     }
     if input.level.is_none() {
         violations.push(Violation::new(format!("{side}.level"), "must not be null"));
     }
+    if name_violation.is_some() {
+        return None;
+    }
     Some(Fighter {
-        name: name?,
+        name: input.name?,
         level: input.level?,
         picture: input.picture,
         powers: input.powers,
@@ -174,23 +182,11 @@ fn fighter(
 }
 
 /// Without `page` or `size` every fight in storage order, streamed; otherwise one page,
-/// newest first.
+/// newest first. An integer out of range is clamped, as the original system clamps it:
+/// `page` below 0 is 0, `size` below 1 is 1 and above [`MAX_SIZE`] is [`MAX_SIZE`].
 async fn list(app: &Fights, query: Option<&str>) -> Result<Response, Error> {
-    let page = int_param::<u64>(query, "page")?;
-    if let Some(page) = page.filter(|&page| i64::try_from(page).is_err()) {
-        return Err(Problem::bad_request(format!(
-            "Query parameter 'page' must be between 0 and {}, got {page}",
-            i64::MAX
-        ))
-        .into());
-    }
-    let size = int_param::<u64>(query, "size")?;
-    if let Some(size) = size.filter(|size| !(1..=MAX_SIZE).contains(size)) {
-        return Err(Problem::bad_request(format!(
-            "Query parameter 'size' must be between 1 and {MAX_SIZE}, got {size}"
-        ))
-        .into());
-    }
+    let page = int_param::<i64>(query, "page")?.map(|page| page.max(0).unsigned_abs());
+    let size = int_param::<i64>(query, "size")?.map(clamp_size);
     if page.is_none() && size.is_none() {
         return Ok(response::json_array(app.store.all().await?));
     }
@@ -203,6 +199,11 @@ async fn list(app: &Fights, query: Option<&str>) -> Result<Response, Error> {
         &fights,
         FIGHT_BYTES * fights.len() + 2,
     ))
+}
+
+/// A requested page size within 1 and [`MAX_SIZE`].
+fn clamp_size(size: i64) -> u64 {
+    size.clamp(1, MAX_SIZE.cast_signed()).unsigned_abs()
 }
 
 /// A malformed id is the client's mistake (400), a well-formed unknown one a 404.
@@ -245,7 +246,17 @@ mod tests {
     }
 
     #[test]
+    fn sizes_are_clamped() {
+        assert_eq!(clamp_size(i64::MIN), 1);
+        assert_eq!(clamp_size(0), 1);
+        assert_eq!(clamp_size(20), 20);
+        assert_eq!(clamp_size(101), MAX_SIZE);
+        assert_eq!(clamp_size(i64::MAX), MAX_SIZE);
+    }
+
+    #[test]
     fn ids_are_24_hex_digits() {
+        assert!(parse_id("+53bea9d188984908cd12429").is_none());
         assert!(parse_id("653bea9d188984908cd12429").is_some());
         assert!(parse_id("653BEA9D188984908CD12429").is_some());
         assert!(parse_id("653bea9d188984908cd1242").is_none());
@@ -254,8 +265,13 @@ mod tests {
     }
 
     #[test]
-    fn every_missing_field_is_a_violation() {
-        assert!(validate(input(Some("Yoda"), Some(1)), input(Some("Vader"), Some(2))).is_ok());
+    fn every_missing_field_and_bad_name_is_a_violation() {
+        assert!(validate(
+            input(Some("Yoda"), Some(1)),
+            input(Some("Vader"), Some(2)),
+            None
+        )
+        .is_ok());
         let fields = |r: Result<_, Problem>| -> Vec<String> {
             r.err()
                 .map(|p| {
@@ -267,16 +283,33 @@ mod tests {
                 .unwrap_or_default()
         };
         assert_eq!(
-            fields(validate(None, input(Some("Vader"), Some(2)))),
+            fields(validate(None, input(Some("Vader"), Some(2)), None)),
             ["hero"]
         );
         assert_eq!(
-            fields(validate(input(None, Some(1)), None)),
+            fields(validate(input(None, Some(1)), None, None)),
             ["hero.name", "villain"]
         );
         assert_eq!(
-            fields(validate(input(Some(" "), None), input(Some("Vader"), None))),
+            fields(validate(
+                input(Some(" "), None),
+                input(Some("Vader"), None),
+                None
+            )),
             ["hero.name", "hero.level", "villain.level"]
+        );
+        let location = FightLocation {
+            name: "Gotham\nCity".to_owned(),
+            description: None,
+            picture: None,
+        };
+        assert_eq!(
+            fields(validate(
+                input(Some("Yoda"), Some(1)),
+                input(Some(&"V".repeat(51)), Some(2)),
+                Some(&location)
+            )),
+            ["villain.name", "location.name"]
         );
     }
 }

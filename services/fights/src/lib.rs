@@ -146,6 +146,10 @@ impl kit::App for Fights {
         include_str!("../openapi.yaml")
     }
 
+    fn openapi_json(&self) -> &'static str {
+        include_str!("../openapi.json")
+    }
+
     async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Routed {
         let (parts, body) = req.into_parts();
         match routes::route(&parts.method, parts.uri.path()) {
@@ -167,7 +171,7 @@ impl kit::App for Fights {
     async fn ready(&self) -> Vec<Check> {
         match self.store.ping().await {
             Ok(()) => vec![Check::up("mongodb")],
-            Err(err) => vec![Check::down("mongodb", err)],
+            Err(err) => vec![Check::down("mongodb", "mongodb not answering", err)],
         }
     }
 

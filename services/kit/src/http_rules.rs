@@ -2,7 +2,7 @@
 //! before a request reaches the service: a well-formed head (one Host, a URI of bounded
 //! length, no expectation but `100-continue`), JSON bodies, one trailing-slash rule, and
 //! which methods a path answers besides those the service routes (HEAD wherever GET is
-//! served, OPTIONS everywhere).
+//! served, OPTIONS everywhere), and whether a client asks for a document in JSON.
 
 use http::{header, request::Parts, HeaderValue, Method, StatusCode, Uri, Version};
 
@@ -105,6 +105,27 @@ pub fn quote(text: &str) -> String {
     }
 }
 
+/// Whether a document served in YAML and JSON is asked for in JSON: `?format=json`
+/// (as Quarkus names it), or else an `Accept` listing `application/json` before any YAML
+/// type. A browser's `*/*`, or no `Accept`, gets YAML, the document as kept.
+pub fn wants_json(parts: &Parts) -> bool {
+    if let Ok(Some(format)) = crate::query::param(parts.uri.query(), "format") {
+        return format.eq_ignore_ascii_case("json");
+    }
+    let accept = parts.headers.get_all(header::ACCEPT).iter();
+    let mut types = accept
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|item| item.split(';').next().unwrap_or("").trim());
+    types
+        .find(|kind| {
+            kind.eq_ignore_ascii_case("application/json")
+                || kind.eq_ignore_ascii_case("application/yaml")
+                || kind.eq_ignore_ascii_case("text/yaml")
+        })
+        .is_some_and(|kind| kind.eq_ignore_ascii_case("application/json"))
+}
+
 /// The `Allow` value of a path whose service routes `methods` (comma-separated): HEAD
 /// follows GET, OPTIONS comes last.
 pub fn allow_header(methods: &str) -> HeaderValue {
@@ -125,6 +146,42 @@ pub fn allow_header(methods: &str) -> HeaderValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn asks_json(uri: &str, accept: Option<&str>) -> bool {
+        let mut request = http::Request::get(uri);
+        if let Some(accept) = accept {
+            request = request.header(header::ACCEPT, accept);
+        }
+        let (parts, ()) = request
+            .body(())
+            .map(http::Request::into_parts)
+            .unwrap_or_else(|_| http::Request::new(()).into_parts());
+        wants_json(&parts)
+    }
+
+    #[test]
+    fn json_is_asked_by_format_or_accept() {
+        assert!(asks_json("/q/openapi?format=json", None));
+        assert!(asks_json(
+            "/q/openapi?format=JSON",
+            Some("application/yaml")
+        ));
+        assert!(!asks_json(
+            "/q/openapi?format=yaml",
+            Some("application/json")
+        ));
+        assert!(asks_json("/q/openapi", Some("application/json")));
+        assert!(asks_json(
+            "/q/openapi",
+            Some("text/plain, application/json;q=0.9")
+        ));
+        assert!(!asks_json(
+            "/q/openapi",
+            Some("application/yaml, application/json")
+        ));
+        assert!(!asks_json("/q/openapi", Some("text/html,*/*;q=0.8")));
+        assert!(!asks_json("/q/openapi", None));
+    }
 
     fn head(request: http::request::Builder) -> Parts {
         request

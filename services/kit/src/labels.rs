@@ -3,8 +3,10 @@
 
 /// The kit's own paths, each also the label its requests count under (whatever the
 /// method: the label names the path).
+pub const HEALTH: &str = "/q/health";
 pub const LIVE: &str = "/q/health/live";
 pub const READY: &str = "/q/health/ready";
+pub const STARTED: &str = "/q/health/started";
 pub const METRICS: &str = "/q/metrics";
 pub const OPENAPI: &str = "/q/openapi";
 

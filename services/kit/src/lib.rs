@@ -1,9 +1,10 @@
 //! Shared runtime of the Rust Super Heroes services.
 //!
 //! Everything two or more services need and nothing else: the hyper HTTP/1 serve loop
-//! with graceful shutdown, responses and problem bodies, JSON, query strings, config
-//! from the environment, health, metrics and the process entry point.
+//! with graceful shutdown, responses and problem bodies, JSON, query strings, shared input
+//! rules, config from the environment, health, metrics and the process entry point.
 
+pub mod admin;
 pub mod body;
 pub mod config;
 pub mod connections;
@@ -20,6 +21,7 @@ pub mod process;
 pub mod query;
 pub mod random_ids;
 pub mod response;
+pub mod rules;
 pub mod serve;
 pub mod shutdown;
 

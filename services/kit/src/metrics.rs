@@ -8,7 +8,9 @@ use std::{
     time::Duration,
 };
 
-use crate::labels::{LIVE, METRICS, OPENAPI, OPTIONS, OVERLOADED, READY, REFUSED, UNMATCHED};
+use crate::labels::{
+    HEALTH, LIVE, METRICS, OPENAPI, OPTIONS, OVERLOADED, READY, REFUSED, STARTED, UNMATCHED,
+};
 
 /// Statuses counted in a slot of their own; anything else counts as `other`.
 const STATUSES: [u16; 16] = [
@@ -84,7 +86,7 @@ impl Metrics {
     /// here, `unmatched` last.
     pub fn new(service: &'static str, routes: &[&'static str]) -> Self {
         let kit_routes = [
-            LIVE, READY, METRICS, OPENAPI, OPTIONS, OVERLOADED, REFUSED, UNMATCHED,
+            HEALTH, LIVE, READY, STARTED, METRICS, OPENAPI, OPTIONS, OVERLOADED, REFUSED, UNMATCHED,
         ];
         let routes = routes
             .iter()

@@ -35,14 +35,19 @@ use crate::{
     cors::Cors,
     health::Cached,
     http_rules,
-    labels::{LIVE, METRICS, OPENAPI, OPTIONS, OVERLOADED, READY, REFUSED, UNMATCHED},
+    labels::{
+        HEALTH, LIVE, METRICS, OPENAPI, OPTIONS, OVERLOADED, READY, REFUSED, STARTED, UNMATCHED,
+    },
     metrics::{Family, Metrics},
     parse_errors::ProblemIo,
     response, Problem, Response,
 };
 
 /// The kit's own paths, all answering GET only.
-const KIT_PATHS: [&str; 4] = [LIVE, READY, METRICS, OPENAPI];
+const KIT_PATHS: [&str; 6] = [HEALTH, LIVE, READY, STARTED, METRICS, OPENAPI];
+
+/// The answer of `/q/health/started` once the service serves: SmallRye's shape, no checks.
+const STARTED_BODY: &str = r#"{"status":"UP","checks":[]}"#;
 
 /// How long a readiness check may take before the service counts as not ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -138,8 +143,10 @@ impl Routed {
 pub struct Check {
     pub name: &'static str,
     pub status: &'static str,
+    /// A short reason in plain words, never the driver's error: that may name users,
+    /// hosts, source files or the topology, which a probe has no need to see.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
+    pub detail: Option<&'static str>,
 }
 
 impl Check {
@@ -151,11 +158,13 @@ impl Check {
         }
     }
 
-    pub fn down(name: &'static str, detail: impl std::fmt::Display) -> Self {
+    /// A failed check answering `reason`; `error`, the whole story, goes to the log.
+    pub fn down(name: &'static str, reason: &'static str, error: impl std::fmt::Display) -> Self {
+        log::warn!("readiness check {name} failed: {error}");
         Self {
             name,
             status: "DOWN",
-            detail: Some(detail.to_string()),
+            detail: Some(reason),
         }
     }
 
@@ -174,6 +183,10 @@ pub trait App: Send + Sync + 'static {
 
     /// The OpenAPI document served at `/q/openapi`, kept in the repo and served as is.
     fn openapi(&self) -> &'static str;
+
+    /// The same document in JSON, served at `/q/openapi?format=json` or to a client that
+    /// accepts `application/json`: a rendition of the YAML committed beside it.
+    fn openapi_json(&self) -> &'static str;
 
     /// Answers one request outside `/q/`, its body already read. Never fails: errors
     /// become problem responses.
@@ -408,7 +421,7 @@ impl<A: App> Server<A> {
             let Some(_slot) = InFlight::take(&self.q_in_flight, self.max_in_flight_q) else {
                 return overloaded();
             };
-            return self.kit_route(&parts.method, parts.uri.path()).await;
+            return self.kit_route(&parts).await;
         }
         let Some(_slot) = InFlight::take(&self.in_flight, self.max_in_flight) else {
             return overloaded();
@@ -444,15 +457,11 @@ impl<A: App> Server<A> {
         Routed::new(OPTIONS, response)
     }
 
-    async fn kit_route(&self, method: &Method, path: &str) -> Routed {
-        let route = match path {
-            LIVE => LIVE,
-            READY => READY,
-            METRICS => METRICS,
-            OPENAPI => OPENAPI,
-            _ => return Routed::new(UNMATCHED, Problem::unknown_path().into_response()),
+    async fn kit_route(&self, parts: &http::request::Parts) -> Routed {
+        let Some(route) = KIT_PATHS.into_iter().find(|&p| p == parts.uri.path()) else {
+            return Routed::new(UNMATCHED, Problem::unknown_path().into_response());
         };
-        if method != Method::GET {
+        if parts.method != Method::GET {
             return Routed::new(route, Problem::method_not_allowed("GET").into_response());
         }
         let response = match route {
@@ -464,7 +473,13 @@ impl<A: App> Server<A> {
                 },
                 32,
             ),
-            READY => self.readiness().await,
+            // Liveness has no checks of its own: all checks are the readiness checks.
+            READY | HEALTH => self.readiness().await,
+            STARTED => response::bytes(
+                StatusCode::OK,
+                response::JSON,
+                Bytes::from_static(STARTED_BODY.as_bytes()),
+            ),
             METRICS => {
                 let mut out = String::with_capacity(8 * 1024);
                 self.metrics.render(&mut out);
@@ -485,6 +500,11 @@ impl<A: App> Server<A> {
                     out,
                 )
             }
+            _ if http_rules::wants_json(parts) => response::bytes(
+                StatusCode::OK,
+                response::JSON,
+                Bytes::from_static(self.app.openapi_json().as_bytes()),
+            ),
             _ => response::bytes(
                 StatusCode::OK,
                 HeaderValue::from_static("application/yaml;charset=UTF-8"),
@@ -500,7 +520,10 @@ impl<A: App> Server<A> {
             .get(|| async {
                 tokio::time::timeout(READY_TIMEOUT, self.app.ready())
                     .await
-                    .unwrap_or_else(|_| vec![Check::down("dependencies", "check timed out")])
+                    .unwrap_or_else(|_| {
+                        let waited = format!("no answer within {READY_TIMEOUT:?}");
+                        vec![Check::down("dependencies", "timed out", waited)]
+                    })
             })
             .await;
         let up = checks.iter().all(Check::is_up);

@@ -28,6 +28,8 @@ pub struct Config {
     /// against the table for writes made by other replicas; it bounds how stale a random
     /// pick can be.
     pub ids_refresh: Duration,
+    /// `ADMIN_TOKEN`: when set, writes need it as a bearer token.
+    pub admin: kit::admin::AdminToken,
 }
 
 impl Config {
@@ -43,6 +45,7 @@ impl Config {
             database_url,
             pool_max: usize::try_from(env.bounded("DB_POOL_MAX", 4, 1, 512)?).unwrap_or(4),
             ids_refresh: env.millis("IDS_REFRESH_MS", 500, 60_000)?,
+            admin: kit::admin::AdminToken::from_env(env)?,
         })
     }
 }

@@ -45,10 +45,10 @@ fn parse_name(raw: &str) -> Result<Cow<'_, str>, Problem> {
         .map_err(|_| Problem::bad_request("The name is not valid UTF-8 after percent-decoding"))
 }
 
-/// A location id from the path; anything but an integer is the client's mistake.
+/// A location id from the path; anything but decimal digits is the client's mistake.
 fn parse_id(raw: &str) -> Result<i64, Problem> {
-    raw.parse()
-        .map_err(|_| Problem::bad_request(format!("The id must be an integer, got '{raw}'")))
+    kit::rules::path_id(raw)
+        .ok_or_else(|| Problem::bad_request(format!("The id must be an integer, got '{raw}'")))
 }
 
 fn missing(id: i64) -> Error {
@@ -185,8 +185,8 @@ mod tests {
 
     #[test]
     fn path_parameters_are_parsed_or_refused_with_400() {
-        assert_eq!(parse_id("-42").ok(), Some(-42));
-        for raw in ["abc", "1.5", "99999999999999999999", ""] {
+        assert_eq!(parse_id("42").ok(), Some(42));
+        for raw in ["abc", "1.5", "99999999999999999999", "", "+42", "-42"] {
             let status = parse_id(raw).err().map(|p| p.status.as_u16());
             assert_eq!(status, Some(400), "{raw}");
         }

@@ -35,6 +35,7 @@ struct State {
     ids: Arc<LocationIds>,
     pool_max: usize,
     max_body_bytes: usize,
+    admin: kit::admin::AdminToken,
     /// The route labels, for the request metrics.
     labels: Vec<&'static str>,
 }
@@ -52,10 +53,17 @@ impl kit::App for State {
         include_str!("../openapi.yaml")
     }
 
+    fn openapi_json(&self) -> &'static str {
+        include_str!("../openapi.json")
+    }
+
     async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Routed {
         let (parts, body) = req.into_parts();
         match routes::route(&parts.method, parts.uri.path()) {
             Ok(endpoint) => {
+                if !self.admin.permits(&parts) {
+                    return Routed::new(endpoint.label(), kit::admin::unauthorized());
+                }
                 let answer = handlers::dispatch(&self, endpoint, body).await;
                 Routed::new(
                     endpoint.label(),
@@ -73,7 +81,7 @@ impl kit::App for State {
     async fn ready(&self) -> Vec<Check> {
         match store::ping(&self.pool).await {
             Ok(()) => vec![Check::up("database")],
-            Err(err) => vec![Check::down("database", format!("{err:?}"))],
+            Err(err) => vec![Check::down("database", "database not answering", err)],
         }
     }
 
@@ -156,6 +164,7 @@ pub async fn run(
         ids,
         pool_max: config.pool_max,
         max_body_bytes: config.server.max_body_bytes,
+        admin: config.admin.clone(),
         labels: Endpoint::labels(),
     });
     kit::serve::serve(listener, state, &config.server, shutdown).await;

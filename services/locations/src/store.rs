@@ -110,9 +110,13 @@ pub async fn get(pool: &Pool, id: i64) -> Result<Option<Location>, Error> {
     row.map(to_location).transpose()
 }
 
-const BY_NAME: &str = "SELECT id, name, description, picture, type FROM locations WHERE name = ?";
+/// The lookup goes through `name_key`, the unique lower-case key; the parameter is
+/// lowered under the column's own collation so that both sides fold case alike.
+const BY_NAME: &str = "SELECT id, name, description, picture, type FROM locations \
+    WHERE name_key = LOWER(CONVERT(? USING utf8mb4) COLLATE utf8mb4_nopad_bin)";
 
-/// The location named `name` (compared with the column's collation).
+/// The location named `name`, ignoring letter case only (see the schema): at most one
+/// row can match, as the unique key is the same comparison.
 pub async fn by_name(pool: &Pool, name: &str) -> Result<Option<Location>, Error> {
     let mut conn = pool.get_conn().await?;
     let row: Option<Row> = conn.exec_first(BY_NAME, (name,)).await?;

@@ -73,7 +73,21 @@ impl Client {
 
     /// Sends one request; a JSON body gets `Content-Type: application/json`.
     pub async fn send(&self, method: Method, url: &str, json: Option<&str>) -> Reply {
+        self.send_with(method, url, json, &[]).await
+    }
+
+    /// As [`Client::send`], with `headers` added to the request.
+    pub async fn send_with(
+        &self,
+        method: Method,
+        url: &str,
+        json: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let mut req = Request::builder().method(method).uri(url);
+        for &(name, value) in headers {
+            req = req.header(name, value);
+        }
         if json.is_some() {
             req = req.header("content-type", "application/json");
         }

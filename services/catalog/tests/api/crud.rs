@@ -202,3 +202,41 @@ async fn huge_levels_round_trip() {
     let fetched = app.http.get(&app.api(&format!("/{id}"))).await;
     assert_eq!(fetched.json()["level"], 2_000_000_000);
 }
+
+#[tokio::test]
+async fn unknown_fields_are_ignored_as_the_original_ignores_them() {
+    let app = heroes().await;
+    let reply = app
+        .http
+        .post(
+            &app.api(""),
+            r#"{"name":"Seed Hero","othername":"Seedy","level":3,"team":{"x":[1]}}"#,
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let id = reply.json()["id"].as_i64().unwrap();
+    assert_eq!(
+        reply.body,
+        format!(r#"{{"id":{id},"name":"Seed Hero","level":3}}"#)
+    );
+    let patched = app
+        .http
+        .patch(&app.api(&format!("/{id}")), r#"{"level":4,"colour":"red"}"#)
+        .await;
+    assert_eq!(
+        (patched.status.as_u16(), patched.body.as_str()),
+        (
+            200,
+            format!(r#"{{"id":{id},"name":"Seed Hero","level":4}}"#).as_str()
+        )
+    );
+    let wrong_type = app
+        .http
+        .post(&app.api(""), r#"{"name":"Seed Hero","level":"high","x":1}"#)
+        .await;
+    assert_eq!(wrong_type.status, 400);
+    assert_eq!(
+        wrong_type.json()["detail"],
+        "level: expected an integer, got a string"
+    );
+}

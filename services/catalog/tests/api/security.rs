@@ -231,3 +231,58 @@ async fn a_database_failure_does_not_show_the_password() {
         assert!(!reply.body.contains("superman:"), "{}", reply.body);
     }
 }
+
+#[tokio::test]
+async fn with_admin_token_set_writes_need_it_and_reads_do_not() {
+    use http::Method;
+
+    let app = crate::heroes().await;
+    let guarded = crate::spawn_on(
+        catalog::HEROES,
+        &app.db.url,
+        &[("ADMIN_TOKEN", "hero-admin-7")],
+    )
+    .await;
+    let id = crate::create(&app, "Open Hero", 3).await;
+    let unauthorized = r#"{"title":"Unauthorized","status":401,"detail":"This write needs Authorization: Bearer with the admin token"}"#;
+    let one = r#"{"name":"Guarded Hero","level":4}"#;
+    let all = format!("[{one}]");
+    for (method, path, body) in [
+        (Method::POST, "/api/heroes".to_owned(), Some(one)),
+        (Method::PUT, "/api/heroes".to_owned(), Some(all.as_str())),
+        (Method::DELETE, "/api/heroes".to_owned(), None),
+        (Method::PUT, format!("/api/heroes/{id}"), Some(one)),
+        (Method::PATCH, format!("/api/heroes/{id}"), Some(one)),
+        (Method::DELETE, format!("/api/heroes/{id}"), None),
+    ] {
+        for token in [&[][..], &[("authorization", "Bearer hero-admin-8")]] {
+            let reply = app
+                .http
+                .send_with(method.clone(), &guarded.url(&path), body, token)
+                .await;
+            assert_eq!(reply.status, 401, "{method} {path} {token:?}");
+            assert_eq!(reply.header("www-authenticate"), "Bearer");
+            assert_eq!(reply.body, unauthorized);
+        }
+    }
+    let read = app
+        .http
+        .get(&guarded.url(&format!("/api/heroes/{id}")))
+        .await;
+    assert_eq!(
+        (read.status.as_u16(), read.body.as_str()),
+        (200, format!(r#"{{"id":{id},"name":"Open Hero","otherName":"Other Open Hero","level":3,"powers":"Flight"}}"#).as_str())
+    );
+    let created = app
+        .http
+        .send_with(
+            Method::POST,
+            &guarded.url("/api/heroes"),
+            Some(one),
+            &[("authorization", "Bearer hero-admin-7")],
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let open = app.http.delete(&app.api(&format!("/{id}"))).await;
+    assert_eq!(open.status, 204, "without ADMIN_TOKEN writes stay open");
+}

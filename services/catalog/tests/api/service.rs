@@ -48,6 +48,18 @@ async fn health_metrics_and_openapi() {
     assert!(openapi.body.starts_with("openapi: 3"));
     assert!(openapi.body.contains("/api/heroes/random_hero"));
     assert_eq!(
+        openapi.header("content-type"),
+        "application/yaml;charset=UTF-8"
+    );
+    let json = app
+        .http
+        .get(&app.server.url("/q/openapi?format=json"))
+        .await;
+    assert_eq!(json.status, 200);
+    assert_eq!(json.header("content-type"), "application/json");
+    assert!(json.json()["paths"]["/api/heroes/random_hero"]["get"].is_object());
+    assert_eq!(json.json()["openapi"], "3.0.3");
+    assert_eq!(
         app.http
             .post(&app.server.url("/q/health/live"), "")
             .await
@@ -63,9 +75,19 @@ async fn ready_is_503_when_the_database_is_unreachable() {
     let server = crate::spawn_on(catalog::HEROES, &url, &[]).await;
     let http = test_support::Client::new();
     let ready = http.get(&server.url("/q/health/ready")).await;
-    assert_eq!(ready.status, 503);
-    assert_eq!(ready.json()["status"], "DOWN");
-    assert_eq!(ready.json()["checks"][0]["name"], "database");
+    let expected = r#"{"status":"DOWN","checks":[{"name":"database","status":"DOWN","detail":"database not answering"}]}"#;
+    assert_eq!(
+        (ready.status.as_u16(), ready.body.as_str()),
+        (503, expected),
+        "a reason in plain words, no driver details"
+    );
+    let all = http.get(&server.url("/q/health")).await;
+    assert_eq!((all.status.as_u16(), all.body.as_str()), (503, expected));
+    let started = http.get(&server.url("/q/health/started")).await;
+    assert_eq!(
+        (started.status.as_u16(), started.body.as_str()),
+        (200, r#"{"status":"UP","checks":[]}"#)
+    );
     let list = http.get(&server.url("/api/heroes")).await;
     assert_eq!(list.status, 503);
     assert_eq!(list.json()["status"], 503);

@@ -47,7 +47,7 @@ async fn pages_are_newest_first() {
             .client
             .post(
                 &app.url("/api/fights"),
-                &fight_between(&format!("Hero{n}"), "V"),
+                &fight_between(&format!("Hero{n}"), "Vader"),
             )
             .await;
         assert_eq!(reply.status, 200);
@@ -75,6 +75,20 @@ async fn pages_are_newest_first() {
         [ids[2].clone(), ids[1].clone(), ids[0].clone()]
     );
     assert_eq!((beyond.status.as_u16(), beyond.body.as_str()), (200, "[]"));
+
+    let below_zero = app.client.get(&app.url("/api/fights?page=-3&size=2")).await;
+    let size_zero = app.client.get(&app.url("/api/fights?size=0")).await;
+    let size_huge = app.client.get(&app.url("/api/fights?size=1000")).await;
+    assert_eq!(below_zero.status, 200);
+    assert_eq!(below_zero.body, first.body, "page below 0 is page 0");
+    assert_eq!(size_zero.status, 200);
+    assert_eq!(
+        ids_of(&size_zero.json()),
+        [ids[2].clone()],
+        "size below 1 is 1"
+    );
+    assert_eq!(size_huge.status, 200);
+    assert_eq!(size_huge.body, default.body, "size above 100 is 100");
 }
 
 #[tokio::test]
@@ -89,7 +103,7 @@ async fn all_fights_are_listed() {
             .client
             .post(
                 &app.url("/api/fights"),
-                &fight_between(&format!("H{n}"), "V"),
+                &fight_between(&format!("Han{n}"), "Vader"),
             )
             .await;
         assert_eq!(reply.status, 200);
@@ -107,7 +121,7 @@ async fn all_fights_are_listed() {
     let fights = all.json();
     let fights = fights.as_array().unwrap();
     assert_eq!(fights.len(), 60, "more than the default page size");
-    assert!(fights.iter().all(|f| f["loserName"] == "V"));
+    assert!(fights.iter().all(|f| f["loserName"] == "Vader"));
 }
 
 #[tokio::test]
@@ -119,7 +133,7 @@ async fn concurrent_posts_are_each_stored_once() {
             let (client, url) = (app.client.clone(), app.url("/api/fights"));
             async move {
                 client
-                    .post(&url, &fight_between(&format!("H{n}"), "V"))
+                    .post(&url, &fight_between(&format!("Han{n}"), "Vader"))
                     .await
             }
         });

@@ -57,3 +57,90 @@ async fn probes_past_their_bound_get_503_while_the_api_is_served() {
         "{statuses:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_checks_and_started_answer_in_the_smallrye_shape() {
+    let server = Server::start(config()).await;
+    let all = exchange(server.addr, &get("/q/health")).await;
+    assert_eq!(status_of(&all), 200, "{all}");
+    assert!(all.contains("content-type: application/json\r\n"), "{all}");
+    assert!(
+        all.ends_with(r#"{"status":"UP","checks":[{"name":"nothing","status":"UP"}]}"#),
+        "{all}"
+    );
+    let started = exchange(server.addr, &get("/q/health/started")).await;
+    assert_eq!(status_of(&started), 200, "{started}");
+    assert!(
+        started.ends_with(r#"{"status":"UP","checks":[]}"#),
+        "{started}"
+    );
+
+    for path in ["/q/health", "/q/health/started"] {
+        let head = exchange(
+            server.addr,
+            format!("HEAD {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await;
+        assert_eq!(status_of(&head), 200, "{head}");
+        assert!(head.ends_with("\r\n\r\n"), "no body: {head}");
+        let options = exchange(
+            server.addr,
+            format!("OPTIONS {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await;
+        assert_eq!(status_of(&options), 204, "{options}");
+        assert!(
+            options.contains("allow: GET, HEAD, OPTIONS\r\n"),
+            "{options}"
+        );
+    }
+    let metrics = exchange(server.addr, &get("/q/metrics")).await;
+    for route in ["/q/health", "/q/health/started"] {
+        let sample = format!(r#"route="{route}",status="200"}} 2"#);
+        assert!(metrics.contains(&sample), "{sample} in {metrics}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_is_served_in_yaml_or_json() {
+    let server = Server::start(config()).await;
+    let yaml = exchange(server.addr, &get("/q/openapi")).await;
+    assert!(
+        yaml.contains("content-type: application/yaml;charset=UTF-8\r\n"),
+        "{yaml}"
+    );
+    assert!(yaml.ends_with("openapi: 3.0.3\n"), "{yaml}");
+    let by_format = exchange(server.addr, &get("/q/openapi?format=json")).await;
+    let by_accept = exchange(
+        server.addr,
+        b"GET /q/openapi HTTP/1.1\r\nHost: test\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    for json in [by_format, by_accept] {
+        assert_eq!(status_of(&json), 200, "{json}");
+        assert!(
+            json.contains("content-type: application/json\r\n"),
+            "{json}"
+        );
+        assert!(json.ends_with(r#"{"openapi":"3.0.3"}"#), "{json}");
+    }
+}
+
+/// The JSON renditions the services embed say what their YAML says.
+#[test]
+fn every_json_rendition_is_in_step_with_its_yaml() {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/system/openapi_json.py"
+    );
+    let output = std::process::Command::new("python3")
+        .args([script, "--check"])
+        .output()
+        .expect("python3 with PyYAML runs the check (apt-get install python3-yaml)");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

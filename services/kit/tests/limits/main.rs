@@ -51,6 +51,10 @@ impl App for TestApp {
         "openapi: 3.0.3\n"
     }
 
+    fn openapi_json(&self) -> &'static str {
+        r#"{"openapi":"3.0.3"}"#
+    }
+
     async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Routed {
         match req.uri().path() {
             "/hello" => Routed::new("hello", response::text(StatusCode::OK, "hello")),

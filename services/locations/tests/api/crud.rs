@@ -60,6 +60,16 @@ async fn missing_and_malformed_ids() {
         400,
         r#"{"title":"Bad Request","status":400,"detail":"The id must be an integer, got 'forty-two'"}"#,
     );
+    let id = app.create("Signed Town", "CITY").await;
+    for signed in [format!("+{id}"), format!("-{id}")] {
+        let path = format!("/api/locations/{signed}");
+        let expected = format!(
+            r#"{{"title":"Bad Request","status":400,"detail":"The id must be an integer, got '{signed}'"}}"#
+        );
+        assert_problem(&app.get(&path).await, 400, &expected);
+        assert_problem(&app.delete(&path).await, 400, &expected);
+    }
+    assert_eq!(app.get(&format!("/api/locations/{id}")).await.status, 200);
     assert_problem(
         &app.get("/api/locations/name/Nowhere%20Land").await,
         404,
@@ -212,4 +222,29 @@ async fn concurrent_patches_of_different_fields_both_survive() {
             "round {round} lost a change"
         );
     }
+}
+
+#[tokio::test]
+async fn unknown_fields_are_ignored_as_the_original_ignores_them() {
+    let app = TestApp::start().await;
+    let created = app
+        .post(
+            "/api/locations",
+            r#"{"name":"Seed Town","type":"CITY","population":3,"tags":["x"]}"#,
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = id_of(&created);
+    assert_eq!(
+        created.body,
+        format!(r#"{{"id":{id},"name":"Seed Town","type":"CITY"}}"#)
+    );
+    let wrong_type = app
+        .post("/api/locations", r#"{"name":"Seed Town","type":7,"x":1}"#)
+        .await;
+    assert_eq!(wrong_type.status, 400);
+    assert_eq!(
+        wrong_type.json()["detail"],
+        "type: expected a string, got an integer"
+    );
 }

@@ -73,7 +73,14 @@ impl TestApp {
 
 /// Another instance of the service on an existing database, as a second replica.
 pub async fn spawn_on(database_url: &str) -> Spawned {
-    let env = Env::from_pairs([("DATABASE_URL", database_url), ("BIND_ADDR", "127.0.0.1:0")]);
+    spawn_with(database_url, &[]).await
+}
+
+/// An instance of the service on `database_url` with `extra` settings.
+pub async fn spawn_with(database_url: &str, extra: &[(&str, &str)]) -> Spawned {
+    let mut pairs = vec![("DATABASE_URL", database_url), ("BIND_ADDR", "127.0.0.1:0")];
+    pairs.extend_from_slice(extra);
+    let env = Env::from_pairs(pairs);
     let config = Config::from_env(&env).expect("the test configuration is valid");
     test_support::spawn(|listener, shutdown| locations::run(listener, config, shutdown)).await
 }

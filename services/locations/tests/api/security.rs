@@ -201,3 +201,65 @@ async fn a_database_failure_does_not_show_the_password() {
     assert_eq!(reply.status, 503, "{}", reply.body);
     assert!(!reply.body.contains("sekret"), "{}", reply.body);
 }
+
+#[tokio::test]
+async fn with_admin_token_set_writes_need_it_and_reads_do_not() {
+    use http::Method;
+
+    let app = crate::TestApp::start().await;
+    let guarded = crate::spawn_with(&app.db.url, &[("ADMIN_TOKEN", "loc-admin-7")]).await;
+    let id = app.create("Open Town", "CITY").await;
+    let one = r#"{"name":"Guarded Town","type":"CITY"}"#;
+    let all = format!("[{one}]");
+    let unauthorized = r#"{"title":"Unauthorized","status":401,"detail":"This write needs Authorization: Bearer with the admin token"}"#;
+    for (method, path, body) in [
+        (Method::POST, "/api/locations".to_owned(), one),
+        (Method::PUT, "/api/locations".to_owned(), all.as_str()),
+        (Method::DELETE, "/api/locations".to_owned(), ""),
+        (Method::PUT, format!("/api/locations/{id}"), one),
+        (Method::PATCH, format!("/api/locations/{id}"), one),
+        (Method::DELETE, format!("/api/locations/{id}"), ""),
+    ] {
+        for token in [
+            &[][..],
+            &[("authorization", "Bearer wrong")],
+            &[("authorization", "loc-admin-7")],
+        ] {
+            let json = (!body.is_empty()).then_some(body);
+            let reply = app
+                .client
+                .send_with(method.clone(), &guarded.url(&path), json, token)
+                .await;
+            assert_eq!(reply.status, 401, "{method} {path} {token:?}");
+            assert_eq!(reply.header("www-authenticate"), "Bearer");
+            assert_eq!(reply.body, unauthorized);
+        }
+    }
+    let read = app
+        .client
+        .get(&guarded.url(&format!("/api/locations/{id}")))
+        .await;
+    assert_eq!(
+        (read.status.as_u16(), read.body.as_str()),
+        (
+            200,
+            format!(r#"{{"id":{id},"name":"Open Town","type":"CITY"}}"#).as_str()
+        )
+    );
+    let patched = app
+        .client
+        .send_with(
+            Method::PATCH,
+            &guarded.url(&format!("/api/locations/{id}")),
+            Some(one),
+            &[("authorization", "Bearer loc-admin-7")],
+        )
+        .await;
+    assert_eq!(
+        (patched.status.as_u16(), patched.body.as_str()),
+        (
+            200,
+            format!(r#"{{"id":{id},"name":"Guarded Town","type":"CITY"}}"#).as_str()
+        )
+    );
+}

@@ -78,7 +78,7 @@ async fn missing_fields_long_pictures_and_nul_bytes_are_violations() {
     assert_problem(
         &app.post("/api/locations", nul).await,
         400,
-        &violation("name", "must not contain NUL characters"),
+        &violation("name", "must not contain control characters"),
     );
     let in_array = app
         .put(
@@ -100,7 +100,6 @@ async fn malformed_bodies_are_400() {
     for body in [
         r#"{"name":"Somewhere","type":"CITY""#,
         r#"{"name":42,"type":"CITY"}"#,
-        r#"{"name":"Somewhere","type":"CITY","level":3}"#,
         r#"{"id":"one","name":"Somewhere","type":"CITY"}"#,
         r#"["Somewhere"]"#,
         "",
@@ -171,5 +170,49 @@ async fn duplicate_names_are_409() {
         !list.body.contains("Twin"),
         "the failed replacement was rolled back: {}",
         list.body
+    );
+}
+
+#[tokio::test]
+async fn names_are_equal_only_when_they_differ_in_letter_case() {
+    let app = TestApp::start().await;
+    let conflict =
+        r#"{"title":"Conflict","status":409,"detail":"A location with this name already exists"}"#;
+    let mut ids = Vec::new();
+    for name in ["Gotham", "Gothám", "Gotham ", "Gotham🦇", "Gotham🦉"] {
+        let body = format!(r#"{{"name":"{name}","type":"CITY"}}"#);
+        let created = app.post("/api/locations", &body).await;
+        assert_eq!(created.status, 201, "{name:?}: {}", created.body);
+        ids.push(crate::id_of(&created));
+    }
+    for same in ["GOTHAM", "gotham", "GOTHÁM"] {
+        let body = format!(r#"{{"name":"{same}","type":"MOON"}}"#);
+        assert_problem(&app.post("/api/locations", &body).await, 409, conflict);
+    }
+
+    for (path, id, name) in [
+        ("Gotham", ids[0], "Gotham"),
+        ("gOtHaM", ids[0], "Gotham"),
+        ("Goth%C3%A1m", ids[1], "Gothám"),
+        ("GOTH%C3%81M", ids[1], "Gothám"),
+        ("Gotham%20", ids[2], "Gotham "),
+        ("Gotham%F0%9F%A6%87", ids[3], "Gotham🦇"),
+        ("GOTHAM%F0%9F%A6%89", ids[4], "Gotham🦉"),
+    ] {
+        let found = app.get(&format!("/api/locations/name/{path}")).await;
+        assert_eq!(
+            (found.status.as_u16(), found.body.as_str()),
+            (
+                200,
+                format!(r#"{{"id":{id},"name":"{name}","type":"CITY"}}"#).as_str()
+            ),
+            "{path}"
+        );
+    }
+    let absent = app.get("/api/locations/name/Gotham%20%20").await;
+    assert_problem(
+        &absent,
+        404,
+        r#"{"title":"Not Found","status":404,"detail":"No location named 'Gotham  '"}"#,
     );
 }

@@ -1,0 +1,79 @@
+//! Input rules every service applies alike: what an id in a path looks like and what a
+//! name (of a hero, villain, location or fighter) must be.
+
+/// Shortest and longest name, in characters, as the catalogues' columns and OpenAPI
+/// documents say.
+pub const NAME_MIN: usize = 3;
+pub const NAME_MAX: usize = 50;
+
+/// An id written in a path as decimal digits only. `str::parse` alone would also take
+/// `+1` and `-1`, so `/api/heroes/+1` would name hero 1: one resource, one spelling.
+pub fn path_id(raw: &str) -> Option<i64> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    raw.parse().ok()
+}
+
+/// The violation message of a name, or `None` when it is a valid one: 3 to 50 characters
+/// and no control characters, which no display of a name can show.
+pub fn name_violation(name: Option<&str>) -> Option<&'static str> {
+    match name {
+        None => Some("must not be null"),
+        Some(name) if !(NAME_MIN..=NAME_MAX).contains(&name.chars().count()) => {
+            Some("size must be between 3 and 50")
+        }
+        Some(name) if name.chars().any(char::is_control) => {
+            Some("must not contain control characters")
+        }
+        Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_ids_are_decimal_digits_only() {
+        assert_eq!(path_id("0"), Some(0));
+        assert_eq!(path_id("0042"), Some(42));
+        assert_eq!(path_id("9223372036854775807"), Some(i64::MAX));
+        for raw in [
+            "",
+            "+1",
+            "-1",
+            " 1",
+            "1 ",
+            "1e3",
+            "0x1",
+            "9223372036854775808",
+            "١",
+        ] {
+            assert_eq!(path_id(raw), None, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn names_are_3_to_50_characters_without_control_characters() {
+        assert_eq!(name_violation(Some("Bob")), None);
+        assert_eq!(name_violation(Some(&"é".repeat(50))), None);
+        assert_eq!(name_violation(Some("Bob 🦇")), None);
+        assert_eq!(name_violation(None), Some("must not be null"));
+        assert_eq!(
+            name_violation(Some("Bo")),
+            Some("size must be between 3 and 50")
+        );
+        assert_eq!(
+            name_violation(Some(&"x".repeat(51))),
+            Some("size must be between 3 and 50")
+        );
+        for bad in ["Al\0ce", "Al\tce", "Al\nce", "Al\u{7f}ce", "Al\u{85}ce"] {
+            assert_eq!(
+                name_violation(Some(bad)),
+                Some("must not contain control characters"),
+                "{bad:?}"
+            );
+        }
+    }
+}
