@@ -18,6 +18,8 @@ pub struct Config {
     /// `DB_POOL_MAX`: connections in the pool. A few suffice: every query is one
     /// primary-key lookup on a prepared statement.
     pub pool_max: usize,
+    /// `DB_MAX_LISTINGS`: full listings streamed at once ([`kit::listings`]).
+    pub max_listings: usize,
     /// `ADMIN_TOKEN`: when set, writes need it as a bearer token.
     pub admin: AdminToken,
 }
@@ -29,11 +31,13 @@ impl Config {
             var: "DATABASE_URL".to_owned(),
             message: format!("'{}' is not a PostgreSQL URL: {err}", redact_url(&url)),
         })?;
+        let pool_max = env.bounded("DB_POOL_MAX", 4, 2, 512)? as usize;
         Ok(Self {
             kind,
             server: ServerConfig::from_env(env, kind.default_port)?,
             database,
-            pool_max: env.bounded("DB_POOL_MAX", 4, 1, 512)? as usize,
+            pool_max,
+            max_listings: kit::listings::max_from_env(env, pool_max)?,
             admin: AdminToken::from_env(env)?,
         })
     }

@@ -40,7 +40,12 @@ impl Catalog {
     pub fn new(config: &Config) -> Result<Self, deadpool_postgres::BuildError> {
         Ok(Self {
             kind: config.kind,
-            store: Store::new(config.kind, config.database.clone(), config.pool_max)?,
+            store: Store::new(
+                config.kind,
+                config.database.clone(),
+                config.pool_max,
+                config.max_listings,
+            )?,
             ids: Arc::new(RandomIds::default()),
             max_body: config.server.max_body_bytes,
             admin: config.admin.clone(),

@@ -9,6 +9,7 @@ use deadpool_postgres::{
     BuildError, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Status,
 };
 use futures_util::{Stream, StreamExt};
+use kit::listings::Listings;
 use tokio_postgres::{types::ToSql, NoTls, Row};
 
 use crate::{
@@ -62,6 +63,8 @@ impl Sql {
 
 pub struct Store {
     pool: Pool,
+    /// Full listings streaming at once, each holding a pooled connection.
+    listings: Listings,
     sql: Sql,
 }
 
@@ -77,11 +80,13 @@ fn character(row: &Row) -> Result<Character, tokio_postgres::Error> {
 }
 
 impl Store {
-    /// A pool of at most `max` connections; none is opened until first used.
+    /// A pool of at most `max` connections, `max_listings` of which full listings may
+    /// hold at once; none is opened until first used.
     pub fn new(
         kind: &Kind,
         database: tokio_postgres::Config,
         max: usize,
+        max_listings: usize,
     ) -> Result<Self, BuildError> {
         let manager = Manager::from_config(
             database,
@@ -99,6 +104,7 @@ impl Store {
             .build()?;
         Ok(Self {
             pool,
+            listings: Listings::new(max_listings, Listings::REFUSAL),
             sql: Sql::new(kind.table),
         })
     }
@@ -134,11 +140,13 @@ impl Store {
     /// Every row, or those whose name contains `name_filter`, in id order, read from
     /// the database as the stream is polled: the connection stops reading the result
     /// while the stream is not polled, so a table of any size is never held whole. The
-    /// stream keeps its pooled connection until it ends.
+    /// stream keeps its pooled connection and its place among the listings until it
+    /// ends; past the listings bound, a 503 at once.
     pub async fn list(
         &self,
         name_filter: Option<&str>,
     ) -> Result<impl Stream<Item = Result<Character, Error>> + Send + 'static, Error> {
+        let listing = self.listings.start()?;
         let client = self.pool.get().await?;
         let rows = match name_filter {
             Some(filter) => {
@@ -151,7 +159,7 @@ impl Store {
             }
         };
         Ok(rows.map(move |row| {
-            let _ = &client;
+            let _ = (&client, &listing);
             Ok(character(&row?)?)
         }))
     }

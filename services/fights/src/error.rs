@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use http::{header, HeaderValue, StatusCode};
+use http::StatusCode;
 use kit::{Problem, Response};
 
 /// Everything a fights request can fail with. Downstream trouble is absent on purpose:
@@ -28,9 +28,6 @@ pub enum Error {
     /// The insert queue is full.
     #[error("too many fights waiting to be stored")]
     Overloaded,
-    /// As many unpaged listings as allowed are running.
-    #[error("too many fight listings running")]
-    TooManyListings,
     /// No statistics to answer: MongoDB failed or was too slow to compute them (the
     /// refresh logs why).
     #[error("no fight statistics")]
@@ -61,16 +58,6 @@ impl Error {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "MongoDB could not compute the fight statistics right now",
             ),
-            Error::TooManyListings => {
-                let mut resp = Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Too many listings of all fights running, try again shortly or ask for a page",
-                )
-                .into_response();
-                resp.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-                return resp;
-            }
         };
         problem.into_response()
     }
@@ -90,7 +77,6 @@ mod tests {
             (Error::WriterStopped, 503),
             (Error::Overloaded, 503),
             (Error::StatsUnavailable, 503),
-            (Error::TooManyListings, 503),
         ];
         for (err, status) in cases {
             assert_eq!(err.into_response().status().as_u16(), status);

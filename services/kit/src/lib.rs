@@ -14,6 +14,7 @@ pub mod http_rules;
 pub mod json;
 mod json_errors;
 pub mod labels;
+pub mod listings;
 pub mod metrics;
 mod parse_errors;
 pub mod problem;

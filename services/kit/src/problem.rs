@@ -19,6 +19,9 @@ pub struct Problem {
     /// Methods the service routes for the path; set only for 405 answers, sent with HEAD
     /// and OPTIONS as the `Allow` header.
     pub allow: Option<&'static str>,
+    /// Seconds after which the client may try again, sent as `Retry-After`: set for
+    /// refusals of load that passes.
+    pub retry_after: Option<u32>,
 }
 
 /// One failed validation rule of a request body.
@@ -53,6 +56,15 @@ impl Problem {
             detail: detail.into(),
             violations: Vec::new(),
             allow: None,
+            retry_after: None,
+        }
+    }
+
+    /// The same problem, telling the client to try again after `seconds`.
+    pub fn retry_after(self, seconds: u32) -> Self {
+        Self {
+            retry_after: Some(seconds),
+            ..self
         }
     }
 
@@ -114,6 +126,10 @@ impl Problem {
         if let Some(allow) = self.allow {
             resp.headers_mut()
                 .insert(http::header::ALLOW, http_rules::allow_header(allow));
+        }
+        if let Some(seconds) = self.retry_after {
+            resp.headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
         }
         resp
     }

@@ -1,7 +1,7 @@
 //! Response builders: complete bodies sent with their Content-Length, and JSON arrays
 //! streamed in chunks for listings of any length.
 
-use std::{fmt, pin::pin};
+use std::{fmt, pin::pin, time::Duration};
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -39,7 +39,8 @@ pub fn bytes(status: StatusCode, content_type: HeaderValue, body: impl Into<Byte
 /// the items arrive, so that a listing of any length is never held whole. The client
 /// reading slower than the items come makes the producer wait. An item that fails
 /// mid-way aborts the body and with it the connection: the client sees a broken
-/// answer, never a short but valid array.
+/// answer, never a short but valid array; so does a client that takes no chunk for
+/// [`CHUNK_SEND_TIMEOUT`].
 pub fn json_array<S, T, E>(items: S) -> Response
 where
     S: Stream<Item = Result<T, E>> + Send + 'static,
@@ -55,6 +56,11 @@ where
 
 /// Bytes gathered before a chunk of a streamed array is sent.
 const CHUNK: usize = 16 * 1024;
+
+/// Longest a streamed array waits for its client to take the next chunk. A listing holds
+/// a database connection (or cursor) and one of the few listing places while it waits,
+/// so a client that stops reading is cut off rather than holding them for good.
+const CHUNK_SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 async fn send_array<S, T, E>(items: S, mut sender: Sender<Bytes, std::io::Error>)
 where
@@ -81,13 +87,30 @@ where
         }
         if out.len() >= CHUNK {
             let chunk = std::mem::replace(&mut out, Vec::with_capacity(CHUNK + 1024));
-            if sender.send_data(chunk.into()).await.is_err() {
-                return;
-            }
+            sender = match send_chunk(sender, chunk).await {
+                Some(sender) => sender,
+                None => return,
+            };
         }
     }
     out.push(b']');
-    let _ = sender.send_data(out.into()).await;
+    send_chunk(sender, out).await;
+}
+
+/// Hands `chunk` to the body within [`CHUNK_SEND_TIMEOUT`]; `None` when the client has
+/// gone or, too slow, was cut off.
+async fn send_chunk(
+    mut sender: Sender<Bytes, std::io::Error>,
+    chunk: Vec<u8>,
+) -> Option<Sender<Bytes, std::io::Error>> {
+    match tokio::time::timeout(CHUNK_SEND_TIMEOUT, sender.send_data(chunk.into())).await {
+        Ok(Ok(())) => Some(sender),
+        Ok(Err(_)) => None,
+        Err(_) => {
+            sender.abort(std::io::Error::from(std::io::ErrorKind::TimedOut));
+            None
+        }
+    }
 }
 
 /// `value` as a JSON body; `capacity` is a guess of its encoded size so that the buffer

@@ -24,6 +24,8 @@ pub struct Config {
     /// `DB_POOL_MAX`: connections in the pool. A few suffice: nearly every query is one
     /// primary-key lookup on a prepared statement.
     pub pool_max: usize,
+    /// `DB_MAX_LISTINGS`: full listings streamed at once ([`kit::listings`]).
+    pub max_listings: usize,
     /// `IDS_REFRESH_MS`: how long the random-id set is trusted before a pick checks it
     /// against the table for writes made by other replicas; it bounds how stale a random
     /// pick can be.
@@ -40,10 +42,12 @@ impl Config {
             var: "DATABASE_URL".to_owned(),
             message: format!("'{}' is not a MySQL URL: {err}", redact_url(&database_url)),
         })?;
+        let pool_max = env.bounded("DB_POOL_MAX", 4, 2, 512)? as usize;
         Ok(Self {
             server: ServerConfig::from_env(env, DEFAULT_PORT)?,
             database_url,
-            pool_max: usize::try_from(env.bounded("DB_POOL_MAX", 4, 1, 512)?).unwrap_or(4),
+            pool_max,
+            max_listings: kit::listings::max_from_env(env, pool_max)?,
             ids_refresh: env.millis("IDS_REFRESH_MS", 500, 60_000)?,
             admin: kit::admin::AdminToken::from_env(env)?,
         })

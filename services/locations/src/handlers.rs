@@ -66,7 +66,10 @@ fn validated(input: LocationInput) -> Result<NewLocation, Error> {
 }
 
 async fn list(state: &State) -> Result<Response, Error> {
-    Ok(response::json_array(store::list(&state.pool).await?))
+    let listing = state.listings.start()?;
+    Ok(response::json_array(
+        store::list(&state.pool, listing).await?,
+    ))
 }
 
 async fn get(state: &State, id: i64) -> Result<Response, Error> {

@@ -21,6 +21,7 @@ use tokio::net::TcpListener;
 pub use config::Config;
 
 use error::Error;
+use kit::listings::Listings;
 use random_ids::LocationIds;
 use routes::Endpoint;
 
@@ -32,6 +33,8 @@ const POOL_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// What every request shares.
 struct State {
     pool: Pool,
+    /// Full listings streaming at once, each holding a pooled connection.
+    listings: Listings,
     ids: Arc<LocationIds>,
     pool_max: usize,
     max_body_bytes: usize,
@@ -161,6 +164,7 @@ pub async fn run(
     }
     let state = Arc::new(State {
         pool: pool.clone(),
+        listings: Listings::new(config.max_listings, Listings::REFUSAL),
         ids,
         pool_max: config.pool_max,
         max_body_bytes: config.server.max_body_bytes,

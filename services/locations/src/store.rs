@@ -2,6 +2,7 @@
 //! is a prepared statement, cached per connection by the driver.
 
 use futures_util::{Stream, StreamExt};
+use kit::listings::Listing;
 use mysql_async::{prelude::Queryable, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts};
 use tokio::sync::mpsc;
 
@@ -66,13 +67,16 @@ const LIST_AHEAD: usize = 16;
 /// table of any size is never held whole. A result set borrows its connection, so a task
 /// owns both and hands rows over a bounded channel: it reads on only as the client does.
 /// The first row (or the error that kept it from coming) is awaited here, so a database
-/// that is down answers 503 rather than a broken body.
+/// that is down answers 503 rather than a broken body. The task keeps `listing`, the
+/// request's place among the listings, for as long as it holds the connection.
 pub async fn list(
     pool: &Pool,
+    listing: Listing,
 ) -> Result<impl Stream<Item = Result<Location, Error>> + Send + 'static, Error> {
     let mut conn = pool.get_conn().await?;
     let (tx, mut rx) = mpsc::channel(LIST_AHEAD);
     tokio::spawn(async move {
+        let _listing = listing;
         let mut rows = match conn.exec_iter(LIST, ()).await {
             Ok(rows) => rows,
             Err(err) => {

@@ -7,6 +7,10 @@ use hyper_util::{
     client::legacy::{connect::HttpConnector, Client as HyperClient},
     rt::TokioExecutor,
 };
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+};
 
 /// An answer, read whole.
 #[derive(Debug)]
@@ -106,4 +110,21 @@ impl Client {
             body: String::from_utf8(bytes.to_vec()).expect("UTF-8 body"),
         }
     }
+}
+
+/// A client that sends `GET path` to `addr`, reads the head of the answer and then
+/// stops reading: a streamed listing stays running for it until the connection is
+/// dropped. Returns the connection and the head.
+pub async fn stalled_get(addr: std::net::SocketAddr, path: &str) -> (TcpStream, String) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nhost: test\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before the head");
+        head.extend_from_slice(&buf[..n]);
+    }
+    (stream, String::from_utf8_lossy(&head).into_owned())
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod crud;
+mod listings;
 mod random;
 mod security;
 mod service;
@@ -28,7 +29,7 @@ impl TestApp {
     }
 }
 
-fn schema(kind: &Kind) -> [&'static str; 2] {
+pub fn schema(kind: &Kind) -> [&'static str; 2] {
     if kind.table == "hero" {
         [
             include_str!("../../../../database/heroes-db/01-schema.sql"),

@@ -15,7 +15,10 @@ use std::{
 };
 
 use futures_util::{Stream, TryStreamExt};
-use kit::metrics::{Family, Histogram};
+use kit::{
+    listings::Listings,
+    metrics::{Family, Histogram},
+};
 use mongodb::{
     bson::{doc, oid::ObjectId},
     event::{cmap::CmapEvent, EventHandler},
@@ -23,7 +26,7 @@ use mongodb::{
     Client, Collection,
 };
 use tokio::{
-    sync::{mpsc, oneshot, Semaphore},
+    sync::{mpsc, oneshot},
     task::JoinHandle,
 };
 
@@ -113,7 +116,7 @@ pub struct FightStore {
     listing_client: Client,
     listing: Collection<FightDoc>,
     /// Unpaged listings running; past the bound a listing answers 503 at once.
-    listings: Arc<Semaphore>,
+    listings: Listings,
     writer: Option<mpsc::Sender<Pending>>,
     pool: Arc<PoolUsage>,
     pool_max: u32,
@@ -173,7 +176,10 @@ impl FightStore {
                 fights,
                 listing_client,
                 listing,
-                listings: Arc::new(Semaphore::new(config.max_listings as usize)),
+                listings: Listings::new(
+                    config.max_listings as usize,
+                    "Too many listings of all fights running, try again shortly or ask for a page",
+                ),
                 writer,
                 pool,
                 pool_max,
@@ -219,13 +225,9 @@ impl FightStore {
 
     /// Every fight in storage order, read as the stream is polled, so a listing of any
     /// length is never held whole. At most the configured number run at once, each
-    /// until its stream is dropped; past it [`Error::TooManyListings`].
+    /// until its stream is dropped; past it a 503 with `Retry-After`.
     pub async fn all(&self) -> Result<impl Stream<Item = Result<Fight, Error>>, Error> {
-        let running = self
-            .listings
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| Error::TooManyListings)?;
+        let running = self.listings.start()?;
         let cursor = self
             .bounded(self.listing.find(doc! {}).batch_size(LIST_BATCH))
             .await?;

@@ -4,10 +4,8 @@
 use std::time::Duration;
 
 use mongodb::bson::{doc, oid::ObjectId, DateTime};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
-};
+
+use test_support::http::stalled_get;
 
 use crate::{
     storage::FIGHT,
@@ -40,35 +38,15 @@ async fn fill(app: &crate::support::App, fights: usize) {
     }
 }
 
-/// A client that asks for every fight, reads the head of the answer, then stops
-/// reading: its listing stays running until the connection is dropped.
-async fn stalled_listing(addr: &str) -> (TcpStream, String) {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream
-        .write_all(b"GET /api/fights HTTP/1.1\r\nhost: fights\r\n\r\n")
-        .await
-        .unwrap();
-    let mut head = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = stream.read(&mut buf).await.unwrap();
-        assert!(n > 0, "closed before the head");
-        head.extend_from_slice(&buf[..n]);
-    }
-    let head = String::from_utf8_lossy(&head).into_owned();
-    (stream, head)
-}
-
 #[tokio::test]
 async fn listings_past_the_bound_are_503_and_posts_keep_answering() {
     let fakes = Fakes::start().await;
     let app = spawn_with(&fakes.urls(), &[("FIGHTS_MAX_LISTINGS", "4")]).await;
     fill(&app, 3_000).await;
-    let addr = app.url("").trim_start_matches("http://").to_owned();
 
     let mut stalled = Vec::new();
     for _ in 0..4 {
-        let (stream, head) = stalled_listing(&addr).await;
+        let (stream, head) = stalled_get(app.service.addr, "/api/fights").await;
         assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
         assert!(head.contains("application/json"), "{head}");
         stalled.push(stream);
