@@ -45,6 +45,9 @@ pub struct Config {
     pub insert_mode: InsertMode,
     /// Fights waiting for the writer task; past it a POST answers 503 at once.
     pub insert_queue: usize,
+    /// How long the writer waits for more fights before an insert while fights arrive
+    /// faster than one per insert round trip (0: never waits).
+    pub insert_linger: Duration,
     /// Bound on one MongoDB read or write as a request waits for it; past it the request
     /// answers 503. The driver itself waits on a silent server indefinitely.
     pub mongodb_timeout: Duration,
@@ -93,6 +96,12 @@ impl Config {
             max_listings: env.bounded("FIGHTS_MAX_LISTINGS", 2, 1, 100)? as u32,
             insert_mode,
             insert_queue: env.bounded("FIGHTS_INSERT_QUEUE", 4_096, 1, 1 << 20)? as usize,
+            insert_linger: Duration::from_millis(env.bounded(
+                "FIGHTS_INSERT_LINGER_MS",
+                3,
+                0,
+                1_000,
+            )?),
             mongodb_timeout: env.millis("MONGODB_TIMEOUT_MS", 3_000, 600_000)?,
             stats_interval: env.millis("FIGHTS_STATS_INTERVAL_MS", 1_000, 3_600_000)?,
             heroes_url: http_url(env, "HEROES_URL", "http://heroes:8001")?,
@@ -150,6 +159,10 @@ mod tests {
         let config = Config::from_env(&Env::from_pairs([])).map_err(|e| e.to_string());
         let config = config.as_ref();
         assert_eq!(config.map(|c| c.server.bind.port()), Ok(8004));
+        assert_eq!(
+            config.map(|c| c.insert_linger),
+            Ok(Duration::from_millis(3))
+        );
         assert_eq!(
             config.map(|c| c.heroes_url.as_str()),
             Ok("http://heroes:8001")

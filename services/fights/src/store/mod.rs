@@ -164,6 +164,7 @@ impl FightStore {
                         fights.clone(),
                         rx,
                         config.mongodb_timeout,
+                        config.insert_linger,
                         inserts.clone(),
                     ))),
                 )
