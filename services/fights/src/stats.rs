@@ -26,11 +26,6 @@ use crate::{error::Error, store::StatsQuery};
 
 /// How old the snapshot may be when a refresh fails for it still to be answered.
 const STALE_AFTER_FAILURE: Duration = Duration::from_secs(30);
-/// A successful refresh is followed by the next no sooner than this many times its own
-/// duration, so that however large the collection grows, the aggregations take at most
-/// about a tenth of MongoDB's time: on the single-threaded stand-in, an aggregation over
-/// 200,000 fights every second stalled the inserts of a 500 it/s load.
-const COST_SHARE: u32 = 10;
 /// Encoded size of the statistics with ten winners, to size the buffer once.
 const STATS_BYTES: usize = 768;
 
@@ -135,10 +130,6 @@ struct Cache {
     refreshing: bool,
     /// When the last refresh ended, whether it succeeded or not.
     settled_at: Option<Instant>,
-    /// When the running (or last) refresh started.
-    started_at: Option<Instant>,
-    /// How long the last successful refresh took.
-    took: Duration,
 }
 
 struct Snapshot {
@@ -161,15 +152,11 @@ impl Cache {
     /// Decides what a request at `now` does; a refresh it is told to start counts as
     /// running from here on, so only one runs at a time.
     fn next(&mut self, now: Instant, interval: Duration) -> Next {
-        let spacing = interval.max(self.took.saturating_mul(COST_SHARE));
         let refresh = !self.refreshing
             && self
                 .settled_at
-                .is_none_or(|at| now.saturating_duration_since(at) >= spacing);
-        if refresh {
-            self.refreshing = true;
-            self.started_at = Some(now);
-        }
+                .is_none_or(|at| now.saturating_duration_since(at) >= interval);
+        self.refreshing |= refresh;
         match &self.snapshot {
             Some(snapshot) => Next::Serve {
                 body: snapshot.body.clone(),
@@ -186,12 +173,7 @@ impl Cache {
         self.refreshing = false;
         self.settled_at = Some(now);
         match body {
-            Some(body) => {
-                self.took = self
-                    .started_at
-                    .map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
-                self.snapshot = Some(Snapshot { body, taken: now });
-            }
+            Some(body) => self.snapshot = Some(Snapshot { body, taken: now }),
             None => {
                 let too_old =
                     |s: &Snapshot| now.saturating_duration_since(s.taken) >= STALE_AFTER_FAILURE;
@@ -244,22 +226,6 @@ mod tests {
         assert_eq!(cache.next(t0 + 3 * SECOND, SECOND), serve("a", false));
         settled(&mut cache, t0 + 3 * SECOND, Some("b"));
         assert_eq!(cache.next(t0 + 3 * SECOND, SECOND), serve("b", false));
-    }
-
-    #[test]
-    fn a_slow_refresh_is_followed_after_ten_times_its_duration() {
-        let (mut cache, t0) = (Cache::default(), Instant::now());
-        cache.next(t0, SECOND);
-        settled(&mut cache, t0 + SECOND / 2, Some("a"));
-        let settled_at = t0 + SECOND / 2;
-        assert_eq!(
-            cache.next(settled_at + 4 * SECOND, SECOND),
-            serve("a", false)
-        );
-        assert_eq!(
-            cache.next(settled_at + 5 * SECOND, SECOND),
-            serve("a", true)
-        );
     }
 
     #[test]
