@@ -2,6 +2,7 @@
 //! [`writer`] or one insert per request), reading them back as fights, the fight
 //! [`stats`], and the ping of the readiness check.
 
+mod listing;
 mod stats;
 mod writer;
 
@@ -45,8 +46,6 @@ const COLLECTION: &str = "Fights";
 const SERVER_SELECTION: Duration = Duration::from_secs(2);
 /// Bound on the readiness ping.
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
-/// Fights a listing cursor fetches per round trip.
-const LIST_BATCH: u32 = 1_000;
 
 /// Connections of the MongoDB pool, kept from the driver's connection events because
 /// the driver exposes no pool statistics of its own.
@@ -224,18 +223,16 @@ impl FightStore {
         Ok(found.map(Fight::from))
     }
 
-    /// Every fight in storage order, read as the stream is polled, so a listing of any
-    /// length is never held whole. At most the configured number run at once, each
-    /// until its stream is dropped; past it a 503 with `Retry-After`.
+    /// Every fight in `_id` order, read a page at a time as the stream is polled
+    /// ([`listing`]), so a listing of any length is never held whole. At most the
+    /// configured number run at once, each until its stream is dropped; past it a 503
+    /// with `Retry-After`.
     pub async fn all(&self) -> Result<impl Stream<Item = Result<Fight, Error>>, Error> {
         let running = self.listings.start()?;
-        let cursor = self
-            .bounded(self.listing.find(doc! {}).batch_size(LIST_BATCH))
-            .await?;
-        Ok(cursor.map_ok(Fight::from).map_err(move |err| {
-            // The slot is the stream's: freed when the listing ends or breaks off.
+        let fights = listing::every_fight(self.listing.clone(), self.timeout).await?;
+        // The slot is the stream's: freed when the listing ends or breaks off.
+        Ok(fights.inspect_ok(move |_| {
             let _ = &running;
-            Error::Store(err)
         }))
     }
 
