@@ -61,13 +61,7 @@ pub async fn every_fight(
     fights: Collection<FightDoc>,
     timeout: Duration,
 ) -> Result<impl Stream<Item = Result<Fight, Error>>, Error> {
-    let mut position = Position {
-        page: VecDeque::new(),
-        skip: 0,
-        last: None,
-        done: false,
-        rested: Instant::now(),
-    };
+    let mut position = Position::start();
     position.read_page(&fights, timeout).await?;
     Ok(stream::try_unfold(
         (position, fights),
@@ -86,6 +80,17 @@ pub async fn every_fight(
 }
 
 impl Position {
+    /// Before the first page.
+    fn start() -> Self {
+        Position {
+            page: VecDeque::new(),
+            skip: 0,
+            last: None,
+            done: false,
+            rested: Instant::now(),
+        }
+    }
+
     /// Reads the next page once the rest after the last one is over, keeping only fights
     /// above the last one sent.
     async fn read_page(
@@ -156,13 +161,7 @@ mod tests {
     #[test]
     fn a_fight_repeated_by_a_shifted_page_is_sent_once() {
         let ids: Vec<ObjectId> = (0..4).map(|_| ObjectId::new()).collect();
-        let mut position = Position {
-            page: VecDeque::new(),
-            skip: 0,
-            last: None,
-            done: false,
-            rested: Instant::now(),
-        };
+        let mut position = Position::start();
         position.accept(vec![doc(ids[0]), doc(ids[1])]);
         position.accept(vec![doc(ids[1]), doc(ids[2]), doc(ids[3])]);
         let sent: Vec<ObjectId> = position.page.iter().map(|doc| doc.id).collect();
