@@ -23,14 +23,13 @@
 
 use std::{collections::VecDeque, time::Duration};
 
-use tokio::time::Instant;
-
 use futures_util::{stream, Stream, TryStreamExt};
 use mongodb::{
     bson::{doc, oid::ObjectId},
     options::FindOptions,
     Collection,
 };
+use tokio::time::Instant;
 
 use super::bounded;
 use crate::{
@@ -39,7 +38,7 @@ use crate::{
 };
 
 /// Fights read per page.
-const PAGE: u64 = 200;
+const PAGE: u32 = 200;
 /// How many times as long as a page took the listing rests before it reads the next.
 const REST: u32 = 3;
 
@@ -103,8 +102,8 @@ impl Position {
         let options = FindOptions::builder()
             .sort(doc! { "_id": 1 })
             .skip(self.skip)
-            .limit(PAGE as i64)
-            .batch_size(PAGE as u32)
+            .limit(i64::from(PAGE))
+            .batch_size(PAGE)
             .build();
         let docs: Vec<FightDoc> = bounded(timeout, async {
             fights
@@ -117,7 +116,7 @@ impl Position {
         .await?;
         self.rested = Instant::now() + started.elapsed() * REST;
         self.skip += docs.len() as u64;
-        self.done = (docs.len() as u64) < PAGE;
+        self.done = docs.len() < PAGE as usize;
         self.accept(docs);
         Ok(())
     }

@@ -11,10 +11,11 @@
 
 use std::{sync::Arc, time::Duration};
 
-use tokio::time::Instant;
-
 use mongodb::Collection;
-use tokio::sync::{mpsc, oneshot};
+use tokio::{
+    sync::{mpsc, oneshot},
+    time::Instant,
+};
 
 use super::Inserts;
 use crate::{error::Error, model::FightDoc};
