@@ -9,8 +9,8 @@
 # Every URL and port can be overridden from the environment: HEROES_DATABASE_URL,
 # VILLAINS_DATABASE_URL, LOCATIONS_DATABASE_URL, MONGODB_URL, HEROES_PORT (8001),
 # VILLAINS_PORT (8002), LOCATIONS_PORT (8003), FIGHTS_PORT (8004), RUST_LOG (warn),
-# WORKER_THREADS (1), MIMALLOC_PURGE_DELAY (0). State (pid and log files) lives in SUPERHEROES_STATE
-# (/tmp/superheroes).
+# WORKER_THREADS (1), MIMALLOC_PURGE_DELAY (0), MIMALLOC_ALLOW_THP (0). State (pid and log
+# files) lives in SUPERHEROES_STATE (/tmp/superheroes).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -41,8 +41,10 @@ env_of() {
 	echo "BIND_ADDR=127.0.0.1:$(port_of "$1")"
 	echo "RUST_LOG=${RUST_LOG:-warn}"
 	echo "WORKER_THREADS=${WORKER_THREADS:-1}"
-	# Freed memory back to the system at once (README, Memory); the Dockerfile sets the same.
+	# Freed memory back to the system at once and no transparent huge pages (README,
+	# Memory); the Dockerfile sets the same.
 	echo "MIMALLOC_PURGE_DELAY=${MIMALLOC_PURGE_DELAY:-0}"
+	echo "MIMALLOC_ALLOW_THP=${MIMALLOC_ALLOW_THP:-0}"
 	case $1 in
 	heroes) echo "DATABASE_URL=${HEROES_DATABASE_URL:-postgres://superman:superman@127.0.0.1:5432/heroes_database}" ;;
 	villains) echo "DATABASE_URL=${VILLAINS_DATABASE_URL:-postgres://superbad:superbad@127.0.0.1:5432/villains_database}" ;;
