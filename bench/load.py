@@ -25,6 +25,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pauses
 import sweep_chart
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -185,7 +186,8 @@ def measure(rate, host="http://127.0.0.1:8004", quiet=False, report=None):
     ticks_before = [kernel_ticks(p) for p in pids.values()]
     db_before = database_cpu()
     started = time.time()
-    summary, k6_cpu, code = run_k6(rate, host, quiet, report)
+    with pauses.Probes() as probes:
+        summary, k6_cpu, code = run_k6(rate, host, quiet, report)
     elapsed = time.time() - started
     svc_cpu = {n: (cpu_seconds(p) or 0.0) - svc_before[n] for n, p in pids.items()}
     ticks = [kernel_ticks(p) for p in pids.values()]
@@ -210,6 +212,11 @@ def measure(rate, host="http://127.0.0.1:8004", quiet=False, report=None):
         "p95_ms": dur.get("p(95)"),
         "p99_ms": dur.get("p(99)"),
         "max_ms": dur.get("max"),
+        # k6's own view of an iteration (its three requests and its script): the original
+        # scenario drops an iteration when all its virtual users are inside one.
+        "iteration_p99_ms": m.get("iteration_duration", {}).get("values", {}).get("p(99)"),
+        "iteration_max_ms": m.get("iteration_duration", {}).get("values", {}).get("max"),
+        "vus_max": int(m.get("vus_max", {}).get("values", {}).get("max", 0)),
         "fights_tails": fights_tails,
         "error_rate": m.get("http_req_failed", {}).get("values", {}).get("rate", 0.0),
         "checks_failed": m.get("checks", {}).get("values", {}).get("fails", 0),
@@ -219,6 +226,7 @@ def measure(rate, host="http://127.0.0.1:8004", quiet=False, report=None):
         "service_cpu_ms_per_iteration": (1000 * sum(svc_cpu.values()) / iterations) if iterations else None,
         "service_kernel_share": kernel / (user + kernel) if user + kernel else None,
         "peak_rss_mb": {n: peak_rss_mb(p) for n, p in pids.items()},
+        "machine_pauses": probes.summary(),
     }
 
 
@@ -228,6 +236,8 @@ def table(r):
         ("iterations", r["iterations"]),
         ("p50 / p95 / p99 / max (ms)",
          f"{r['p50_ms']:.2f} / {r['p95_ms']:.2f} / {r['p99_ms']:.2f} / {r['max_ms']:.2f}"),
+        ("iteration p99 / max (ms)", f"{r['iteration_p99_ms'] or 0:.2f} / {r['iteration_max_ms'] or 0:.2f}"),
+        ("virtual users allocated", r["vus_max"]),
         ("error rate", f"{100 * r['error_rate']:.3f} %"),
         ("checks failed", r["checks_failed"]),
         ("dropped iterations", r["dropped"]),
@@ -239,6 +249,7 @@ def table(r):
     share = r.get("service_kernel_share")
     rows.append(("  of it in the kernel", f"{100 * share:.0f} %" if share is not None else "-"))
     rows += [(f"peak RSS MB {n}", f"{mb:.1f}") for n, mb in r["peak_rss_mb"].items() if mb]
+    rows.append((f"machine pauses over {pauses.PAUSE_MS:.0f} ms per core", pauses.line(r["machine_pauses"])))
     # fights' own histograms: where the tail of an iteration comes from.
     for name, t in r.get("fights_tails", {}).items():
         rows.append((f"fights {name}",

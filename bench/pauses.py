@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Machine pauses: stretches of time in which a core ran nothing of this machine's own.
+
+    bench/pauses.py --seconds 60        at rest, one probe per core (also run by load.py)
+
+One probe per core, pinned to it and scheduled SCHED_FIFO (root), sleeps 5 ms at a time
+and notes every wake-up that came more than PAUSE_MS (20) late. A real-time task
+preempts every ordinary process the moment its timer fires, so load on the machine
+(k6, the services, the databases) does not make it late: a late wake-up means the core
+itself did not run, most often because the hypervisor ran something else on it. When
+both cores were late over the same stretch, the whole VM stood still.
+
+Such a pause stops k6 and the services alike. At 500 it/s a pause of 40 ms leaves 20
+iterations due at once, as many as the original scenario's pre-allocated virtual users,
+and k6 drops those it finds no free user for: the pauses of a run are what its
+`dropped_iterations` is compared with.
+"""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SLEEP_S = 0.005
+PAUSE_MS = 20.0
+
+
+def probe(cpu):
+    """Runs on `cpu` until SIGTERM, then prints the late wake-ups as JSON
+    [[start, ms], ...], start in CLOCK_MONOTONIC seconds (one clock for all probes)."""
+    os.sched_setaffinity(0, {cpu})
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
+    except PermissionError:
+        sys.exit("pauses.py: SCHED_FIFO needs root; without it load would show as pauses")
+    stopped = []
+    signal.signal(signal.SIGTERM, lambda *_: stopped.append(True))
+    late = []
+    last = time.monotonic()
+    while not stopped:
+        time.sleep(SLEEP_S)
+        now = time.monotonic()
+        gap_ms = (now - last - SLEEP_S) * 1000
+        if gap_ms > PAUSE_MS:
+            late.append([round(last + SLEEP_S, 4), round(gap_ms, 1)])
+        last = now
+    print(json.dumps(late))
+
+
+class Probes:
+    """One probe per core for the duration of a `with` block; `summary()` afterwards."""
+
+    def __enter__(self):
+        me = Path(__file__).resolve()
+        self.procs = [
+            subprocess.Popen([sys.executable, str(me), "--cpu", str(cpu)], stdout=subprocess.PIPE, text=True)
+            for cpu in sorted(os.sched_getaffinity(0))
+        ]
+        self.started = time.monotonic()
+        self.late = None
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.monotonic() - self.started
+        for proc in self.procs:
+            proc.terminate()
+        # A probe sleeps 5 ms at a time: it sees SIGTERM at its next wake-up.
+        outputs = [proc.communicate(timeout=10)[0] for proc in self.procs]
+        # A probe that could not run (no root) printed nothing: no figure rather than 0.
+        self.late = [json.loads(out) for out in outputs] if all(outputs) else None
+        return False
+
+    def summary(self):
+        """Pauses per core (count, longest ms) and those every core shared (count, and
+        the longest stretch in which all of them stood still); None when not measured."""
+        if self.late is None:
+            return None
+        cores = [{"pauses": len(late), "longest_ms": max((ms for _, ms in late), default=0.0)}
+                 for late in self.late]
+        shared = overlaps(self.late)
+        return {
+            "seconds": round(self.seconds, 1),
+            "threshold_ms": PAUSE_MS,
+            "cores": cores,
+            "all_cores": {"pauses": len(shared), "longest_ms": round(max(shared, default=0.0), 1)},
+        }
+
+
+def overlaps(late):
+    """Lengths (ms) of the stretches in which every core was in a pause."""
+    if not late or any(not core for core in late):
+        return []
+    spans = [(start, start + ms / 1000) for start, ms in late[0]]
+    for core in late[1:]:
+        spans = [(max(a, c), min(b, d)) for a, b in spans for c, d in
+                 ((start, start + ms / 1000) for start, ms in core) if max(a, c) < min(b, d)]
+    return [1000 * (b - a) for a, b in spans if 1000 * (b - a) > 1]
+
+
+def line(summary):
+    """One line for a table."""
+    if summary is None:
+        return "not measured (the probes need root)"
+    cores = ", ".join(f"{c['pauses']} (longest {c['longest_ms']:.0f} ms)" for c in summary["cores"])
+    shared = summary["all_cores"]
+    return (f"{cores}; all cores at once {shared['pauses']} (longest {shared['longest_ms']:.0f} ms)"
+            f" in {summary['seconds']:.0f} s")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cpu", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--seconds", type=float, default=60)
+    args = parser.parse_args()
+    if args.cpu is not None:
+        probe(args.cpu)
+        return
+    with Probes() as probes:
+        time.sleep(args.seconds)
+    print(f"machine pauses over {PAUSE_MS:.0f} ms per core: {line(probes.summary())}")
+
+
+if __name__ == "__main__":
+    main()
