@@ -197,6 +197,7 @@ def measure(rate, host="http://127.0.0.1:8004", quiet=False, report=None):
     fights_tails = tails(hist_before, histograms(f"{host}/q/metrics"))
     m = summary["metrics"]
     dur = m["http_req_duration"]["values"]
+    iteration = m.get("iteration_duration", {}).get("values", {})
     iterations = int(m.get("iterations", {}).get("values", {}).get("count", 0))
     thresholds_ok = all(
         t.get("ok", False) for metric in m.values() for t in metric.get("thresholds", {}).values()
@@ -214,8 +215,8 @@ def measure(rate, host="http://127.0.0.1:8004", quiet=False, report=None):
         "max_ms": dur.get("max"),
         # k6's own view of an iteration (its three requests and its script): the original
         # scenario drops an iteration when all its virtual users are inside one.
-        "iteration_p99_ms": m.get("iteration_duration", {}).get("values", {}).get("p(99)"),
-        "iteration_max_ms": m.get("iteration_duration", {}).get("values", {}).get("max"),
+        "iteration_p99_ms": iteration.get("p(99)"),
+        "iteration_max_ms": iteration.get("max"),
         "vus_max": int(m.get("vus_max", {}).get("values", {}).get("max", 0)),
         "fights_tails": fights_tails,
         "error_rate": m.get("http_req_failed", {}).get("values", {}).get("rate", 0.0),

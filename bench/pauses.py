@@ -90,14 +90,15 @@ class Probes:
 
 
 def overlaps(late):
-    """Lengths (ms) of the stretches in which every core was in a pause."""
-    if not late or any(not core for core in late):
-        return []
-    spans = [(start, start + ms / 1000) for start, ms in late[0]]
+    """Lengths (ms) of the stretches in which every core was in a pause; overlaps under
+    1 ms are the probes' own wake-up jitter and left out."""
+    def spans(core):
+        return [(start, start + ms / 1000) for start, ms in core]
+
+    shared = spans(late[0]) if late else []
     for core in late[1:]:
-        spans = [(max(a, c), min(b, d)) for a, b in spans for c, d in
-                 ((start, start + ms / 1000) for start, ms in core) if max(a, c) < min(b, d)]
-    return [1000 * (b - a) for a, b in spans if 1000 * (b - a) > 1]
+        shared = [(max(a, c), min(b, d)) for a, b in shared for c, d in spans(core) if max(a, c) < min(b, d)]
+    return [1000 * (b - a) for a, b in shared if 1000 * (b - a) > 1]
 
 
 def line(summary):
