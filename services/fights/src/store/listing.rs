@@ -7,11 +7,13 @@
 //! Pages of [`PAGE`] fights are commands of about 25 ms there, and inserts beside one paged
 //! listing waited p99 34 ms, max 52 (both measured with pymongo against nx-27017).
 //!
-//! A listing also rests between pages, three times as long as the last page took, so that
-//! listings, however many clients ask for them back to back, take at most a quarter of
-//! MongoDB's time and the inserts of the fight path find it free: on the single-threaded
-//! stand-in one listing read without rests kept k6 at 300 it/s from passing its
-//! thresholds (51 dropped iterations, p95 104 ms, with 50,000 stored fights).
+//! Listings also take turns, one page read at a time for all of them ([`Turns`]), and
+//! rest between pages, three times as long as the last page took, so that listings,
+//! however many run and however many clients ask for them back to back, take at most a
+//! quarter of MongoDB's time and an insert of the fight path waits behind one page at
+//! most: on the single-threaded stand-in one listing read without rests kept k6 at
+//! 300 it/s from passing its thresholds (51 dropped iterations, p95 104 ms, with 50,000
+//! stored fights), and two resting each on their own still took half its time.
 //!
 //! Pages are read sorted by `_id` with a skip, the one cheap way to page on the stand-in
 //! (a range on `_id` or on any field makes it read the whole collection per page). A fight
@@ -21,7 +23,7 @@
 //! skip walks the `_id` index, so a listing of n fights walks about n²/(2·PAGE) index
 //! entries: 25 million at 100,000 fights, a fraction of a second of index reads.
 
-use std::{collections::VecDeque, time::Duration};
+use std::{collections::VecDeque, sync::Arc, time::Duration};
 
 use futures_util::{stream, Stream, TryStreamExt};
 use mongodb::{
@@ -30,6 +32,8 @@ use mongodb::{
     Collection,
 };
 use tokio::time::Instant;
+
+use tokio::sync::Mutex;
 
 use super::bounded;
 use crate::{
@@ -42,37 +46,48 @@ const PAGE: u32 = 200;
 /// How many times as long as a page took the listing rests before it reads the next.
 const REST: u32 = 3;
 
+/// The page reads of every listing of one store, one at a time: the lock is held while
+/// a page is read and keeps when the next may start. Waiting for it is fair (first
+/// come, first served), so listings running together advance in turn.
+pub struct Turns(Mutex<Instant>);
+
+impl Turns {
+    pub fn new() -> Self {
+        Turns(Mutex::new(Instant::now()))
+    }
+}
+
 /// Where a listing is: the fights of the current page still to send, how many fights
-/// the pages so far covered, the last `_id` sent, whether the last page was short, and
-/// when the next page may be read.
+/// the pages so far covered, the last `_id` sent and whether the last page was short.
 struct Position {
     page: VecDeque<FightDoc>,
     skip: u64,
     last: Option<ObjectId>,
     done: bool,
-    rested: Instant,
 }
 
-/// Every fight in `_id` order, a page read whenever the stream has sent the previous
-/// one; each page waits at most `timeout`. The first page is read before the stream is
-/// returned, so that a MongoDB failure is an error answer rather than a cut-off body.
+/// Every fight in `_id` order, a page read, in its turn, whenever the stream has sent
+/// the previous one; each page read waits at most `timeout`. The first page is read
+/// before the stream is returned, so that a MongoDB failure is an error answer rather
+/// than a cut-off body.
 pub async fn every_fight(
     fights: Collection<FightDoc>,
+    turns: Arc<Turns>,
     timeout: Duration,
 ) -> Result<impl Stream<Item = Result<Fight, Error>>, Error> {
     let mut position = Position::start();
-    position.read_page(&fights, timeout).await?;
+    position.read_page(&fights, &turns, timeout).await?;
     Ok(stream::try_unfold(
-        (position, fights),
-        move |(mut position, fights)| async move {
+        (position, fights, turns),
+        move |(mut position, fights, turns)| async move {
             loop {
                 if let Some(doc) = position.page.pop_front() {
-                    return Ok(Some((Fight::from(doc), (position, fights))));
+                    return Ok(Some((Fight::from(doc), (position, fights, turns))));
                 }
                 if position.done {
                     return Ok(None);
                 }
-                position.read_page(&fights, timeout).await?;
+                position.read_page(&fights, &turns, timeout).await?;
             }
         },
     ))
@@ -86,18 +101,19 @@ impl Position {
             skip: 0,
             last: None,
             done: false,
-            rested: Instant::now(),
         }
     }
 
-    /// Reads the next page once the rest after the last one is over, keeping only fights
-    /// above the last one sent.
+    /// Reads the next page in its turn, once the rest after the last page of any listing
+    /// is over, keeping only fights above the last one sent.
     async fn read_page(
         &mut self,
         fights: &Collection<FightDoc>,
+        turns: &Turns,
         timeout: Duration,
     ) -> Result<(), Error> {
-        tokio::time::sleep_until(self.rested).await;
+        let mut next = turns.0.lock().await;
+        tokio::time::sleep_until(*next).await;
         let started = Instant::now();
         let options = FindOptions::builder()
             .sort(doc! { "_id": 1 })
@@ -105,7 +121,7 @@ impl Position {
             .limit(i64::from(PAGE))
             .batch_size(PAGE)
             .build();
-        let docs: Vec<FightDoc> = bounded(timeout, async {
+        let docs: Result<Vec<FightDoc>, Error> = bounded(timeout, async {
             fights
                 .find(doc! {})
                 .with_options(options)
@@ -113,8 +129,10 @@ impl Position {
                 .try_collect()
                 .await
         })
-        .await?;
-        self.rested = Instant::now() + started.elapsed() * REST;
+        .await;
+        *next = Instant::now() + started.elapsed() * REST;
+        drop(next);
+        let docs = docs?;
         self.skip += docs.len() as u64;
         self.done = docs.len() < PAGE as usize;
         self.accept(docs);

@@ -116,6 +116,8 @@ pub struct FightStore {
     listing: Collection<FightDoc>,
     /// Unpaged listings running; past the bound a listing answers 503 at once.
     listings: Listings,
+    /// The page reads of the running listings, one at a time ([`listing::Turns`]).
+    turns: Arc<listing::Turns>,
     writer: Option<mpsc::Sender<Pending>>,
     pool: Arc<PoolUsage>,
     pool_max: u32,
@@ -180,6 +182,7 @@ impl FightStore {
                     config.max_listings as usize,
                     "Too many listings of all fights running, try again shortly or ask for a page",
                 ),
+                turns: Arc::new(listing::Turns::new()),
                 writer,
                 pool,
                 pool_max,
@@ -229,7 +232,8 @@ impl FightStore {
     /// with `Retry-After`.
     pub async fn all(&self) -> Result<impl Stream<Item = Result<Fight, Error>>, Error> {
         let running = self.listings.start()?;
-        let fights = listing::every_fight(self.listing.clone(), self.timeout).await?;
+        let fights =
+            listing::every_fight(self.listing.clone(), self.turns.clone(), self.timeout).await?;
         // The slot is the stream's: freed when the listing ends or breaks off.
         Ok(fights.inspect_ok(move |_| {
             let _ = &running;
