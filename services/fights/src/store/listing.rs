@@ -43,7 +43,7 @@ use crate::{
 
 /// Fights read per page.
 const PAGE: u32 = 200;
-/// How many times as long as a page took the listing rests before it reads the next.
+/// How many times as long as a page took the listings rest before any reads the next.
 const REST: u32 = 3;
 
 /// The page reads of every listing of one store, one at a time: the lock is held while
