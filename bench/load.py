@@ -273,7 +273,7 @@ def table(r):
     rows.append(("  of it in the kernel", f"{100 * share:.0f} %" if share is not None else "-"))
     rows += [(f"peak RSS MB {n}", f"{mb:.1f}") for n, mb in r["peak_rss_mb"].items() if mb]
     rows.append((f"machine pauses over {pauses.PAUSE_MS:.0f} ms per core", pauses.line(r["machine_pauses"])))
-    if r.get("k6_stopped_ms"):
+    if r["k6_stopped_ms"]:
         rows.append(("k6 stopped on purpose", f"{r['k6_stopped_ms']:g} ms, {STOP_AT_S:g} s into the run"))
     # fights' own histograms: where the tail of an iteration comes from.
     for name, t in r.get("fights_tails", {}).items():

@@ -8,9 +8,9 @@ and notes every wake-up that came more than PAUSE_MS (20) late. A real-time task
 preempts every ordinary process the moment its timer fires, so load on the machine
 (k6, the services, the databases) does not make it late: a late wake-up means the core
 itself did not run, most often because the hypervisor ran something else on it. When
-both cores were late over the same stretch, the whole VM stood still. The kernel's own
-count of such time, the `steal` column of /proc/stat (CPU time the hypervisor gave to
-someone else, in clock ticks), is reported beside the probes.
+both cores were late over the same stretch, the whole VM stood still. Beside the probes
+is what the hypervisor itself admits to, the `steal` column of /proc/stat (CPU time it
+gave to someone else, in clock ticks): a pause the probes see need not show there.
 
 Such a pause stops k6 and the services alike. At 500 it/s a pause of 40 ms leaves 20
 iterations due at once, as many as the original scenario's pre-allocated virtual users,
@@ -123,7 +123,7 @@ def line(summary):
         return "not measured (the probes need root)"
     cores = ", ".join(f"{c['pauses']} (longest {c['longest_ms']:.0f} ms)" for c in summary["cores"])
     shared = summary["all_cores"]
-    steal = summary.get("steal_s")
+    steal = summary["steal_s"]
     stolen = "" if steal is None else f"; {steal:.2f} CPU s stolen by the hypervisor"
     return (f"{cores}; all cores at once {shared['pauses']} (longest {shared['longest_ms']:.0f} ms)"
             f" in {summary['seconds']:.0f} s{stolen}")

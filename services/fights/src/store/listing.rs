@@ -31,9 +31,7 @@ use mongodb::{
     options::FindOptions,
     Collection,
 };
-use tokio::time::Instant;
-
-use tokio::sync::Mutex;
+use tokio::{sync::Mutex, time::Instant};
 
 use super::bounded;
 use crate::{
