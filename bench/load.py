@@ -166,7 +166,8 @@ BUCKET = re.compile(r'^(\w+)_bucket\{(.*)\} (\S+)$')
 
 
 # When and how `run --probe` asks for its path beside the load: from 6 s into the run
-# (past the ramp) for 22 s, 20 requests a second.
+# (past the 5 s ramp up) for 22 s (the 20 s at the full rate and most of the ramp down),
+# 20 requests a second.
 PROBE_AT_S, PROBE_S, PROBE_RATE = 6.0, 22, 20
 
 
@@ -200,6 +201,8 @@ class Probe:
         finally:
             self.out.cleanup()
         dur = m.get("http_req_duration", {})
+        if dur.get("p(99)") is None:
+            return {"url": self.url, "error": "k6 timed no request"}
         return {
             "url": self.url,
             "requests": int(m.get("http_reqs", {}).get("count", 0)),
