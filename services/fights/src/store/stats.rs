@@ -11,11 +11,12 @@
 //! 1.1–1.4 s, a cost that otherwise grows with every stored fight and competes with the
 //! fight inserts for the server's CPU.
 
-use std::time::Duration;
+use std::{future::Future, time::Duration};
 
 use futures_util::TryStreamExt;
 use mongodb::{bson::doc, Collection, IndexModel};
 use serde::Deserialize;
+use tokio::time::Instant;
 
 use super::bounded;
 use crate::{
@@ -46,24 +47,34 @@ impl StatsQuery {
         Self { fights, timeout }
     }
 
-    /// The statistics of every stored fight; the three pipelines together wait at most
-    /// the MongoDB timeout.
+    /// The statistics of every stored fight: the three pipelines one after the other,
+    /// each waiting at most the MongoDB timeout, with a pause after each as long as it
+    /// took.
     ///
-    /// They run one after the other, not at once: the local server runs the commands on
-    /// one database one at a time, and three pipelines sent together let an insert that
-    /// arrives meanwhile wait behind all of them. At 100,000 fights, inserts of four
-    /// fights beside one refresh a second waited up to 47.8 ms (17 of 1,894 over 20 ms)
-    /// with the pipelines at once and up to 21.9 ms (1 of 1,906) one after the other.
+    /// The local server runs the commands on one database one at a time: an insert that
+    /// arrives during a pipeline waits for its end. Sent together, three pipelines made
+    /// inserts wait for all of them (at 100,000 fights, inserts of four fights beside one
+    /// refresh a second waited up to 47.8 ms with the pipelines at once, 21.9 ms one after
+    /// the other). Back to back they still held the server for about 32 ms at 100,000
+    /// fights: with the statistics asked 20 times a second beside k6 at 500 it/s, k6
+    /// dropped 6 to 12 iterations a run and its p99 rose from 8 to 15-24 ms. With the
+    /// pauses an insert waits for one pipeline at most and a refresh leaves the server
+    /// at least half of its time: 0 to 3 dropped iterations, p99 9-19 ms (50,000 to
+    /// 125,000 fights, `make load RATE=500 PROBE=/api/fights/stats`).
     pub async fn run(&self) -> Result<Stats, Error> {
-        let (counts, heroes, villains) = bounded(self.timeout, async {
-            let counts = self.team_wins().await?;
-            let heroes = self.top_winners(HEROES).await?;
-            let villains = self.top_winners(VILLAINS).await?;
-            Ok::<_, Error>((counts, heroes, villains))
-        })
-        .await?;
-        let (fights, wins) = counts;
+        let (fights, wins) = self.paced(self.team_wins()).await?;
+        let heroes = self.paced(self.top_winners(HEROES)).await?;
+        let villains = bounded(self.timeout, self.top_winners(VILLAINS)).await?;
         Ok(Stats::new(fights, wins, heroes, villains))
+    }
+
+    /// Runs `pipeline`, waiting at most the MongoDB timeout, then leaves the server to
+    /// the fight inserts for as long as it took.
+    async fn paced<T>(&self, pipeline: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+        let started = Instant::now();
+        let outcome = bounded(self.timeout, pipeline).await?;
+        tokio::time::sleep(started.elapsed()).await;
+        Ok(outcome)
     }
 
     /// All fights and the wins of each team. The groups are summed as they arrive, so
