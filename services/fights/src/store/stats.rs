@@ -57,10 +57,10 @@ impl StatsQuery {
     /// refresh a second waited up to 47.8 ms with the pipelines at once, 21.9 ms one after
     /// the other). Back to back they still held the server for about 32 ms at 100,000
     /// fights: with the statistics asked 20 times a second beside k6 at 500 it/s, k6
-    /// dropped 6 to 12 iterations a run and its p99 rose from 8 to 15-24 ms. With the
+    /// dropped 1 to 12 iterations a run and its p99 rose from 7-8 to 10-24 ms. With the
     /// pauses an insert waits for one pipeline at most and a refresh leaves the server
-    /// at least half of its time: 0 to 3 dropped iterations, p99 9-19 ms (50,000 to
-    /// 125,000 fights, `make load RATE=500 PROBE=/api/fights/stats`).
+    /// at least half of its time: 0 to 3 dropped iterations, p99 8.7-18.5 ms (50,000 to
+    /// 137,000 fights, `make load RATE=500 PROBE=/api/fights/stats`).
     pub async fn run(&self) -> Result<Stats, Error> {
         let (fights, wins) = self.paced(self.team_wins()).await?;
         let heroes = self.paced(self.top_winners(HEROES)).await?;
