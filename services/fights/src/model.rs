@@ -2,6 +2,8 @@
 //! them, the POST body, the outcome of a fight, a fight as the API answers it and as
 //! MongoDB stores it, the conversion between the two, and the fight statistics.
 
+use std::cmp::Ordering;
+
 use mongodb::bson::{oid::ObjectId, DateTime};
 use serde::{Deserialize, Serialize};
 
@@ -169,7 +171,7 @@ pub const TOP_WINNERS: usize = 10;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
-    /// Every stored fight.
+    /// Every stored fight: each is won by one of the two teams.
     pub fights: i64,
     pub wins: Wins,
     /// The [`TOP_WINNERS`] fighters with the most wins, most first; ties by name, then team.
@@ -191,23 +193,39 @@ pub struct Winner {
     pub wins: i64,
 }
 
+impl Winner {
+    /// The order of the top list: most wins first, ties by name, then team.
+    fn rank(&self, other: &Self) -> Ordering {
+        other
+            .wins
+            .cmp(&self.wins)
+            .then_with(|| self.name.cmp(&other.name))
+            .then_with(|| self.team.cmp(other.team))
+    }
+}
+
+/// Puts `winner` into `top`, kept in rank order and at most [`TOP_WINNERS`] long, so that
+/// a top list folds any number of winners in the memory of ten.
+pub fn push_top(top: &mut Vec<Winner>, winner: Winner) {
+    let at = top.partition_point(|kept| kept.rank(&winner) == Ordering::Less);
+    if at < TOP_WINNERS {
+        top.insert(at, winner);
+        top.truncate(TOP_WINNERS);
+    }
+}
+
 impl Stats {
-    /// The statistics of `fights` stored fights won as `wins` counts, from each team's own
-    /// top list. Under one total order (wins down, name up, team up) every one of the
-    /// overall top winners is among its team's top ones, so merging the two lists gives
-    /// the overall top without one query grouping by name and team together.
-    pub fn new(fights: i64, wins: Wins, heroes: Vec<Winner>, villains: Vec<Winner>) -> Self {
-        let mut top_winners = heroes;
-        top_winners.extend(villains);
-        top_winners.sort_unstable_by(|a, b| {
-            b.wins
-                .cmp(&a.wins)
-                .then_with(|| a.name.cmp(&b.name))
-                .then_with(|| a.team.cmp(b.team))
-        });
-        top_winners.truncate(TOP_WINNERS);
+    /// The statistics of fights won as `wins` counts, from each team's own top list. Under
+    /// one total order (wins down, name up, team up) every one of the overall top winners
+    /// is among its team's top ones, so merging the two lists gives the overall top
+    /// without one query grouping by name and team together.
+    pub fn new(wins: Wins, heroes: Vec<Winner>, villains: Vec<Winner>) -> Self {
+        let mut top_winners = Vec::with_capacity(TOP_WINNERS + 1);
+        for winner in heroes.into_iter().chain(villains) {
+            push_top(&mut top_winners, winner);
+        }
         Self {
-            fights,
+            fights: wins.heroes.saturating_add(wins.villains),
             wins,
             top_winners,
         }
@@ -324,7 +342,7 @@ mod tests {
             villains: 8,
         };
 
-        let stats = Stats::new(19, wins.clone(), heroes, villains);
+        let stats = Stats::new(wins.clone(), heroes, villains);
 
         let order: Vec<_> = stats
             .top_winners
@@ -351,7 +369,7 @@ mod tests {
         let list: Vec<_> = names.iter().map(|n| (n.as_str(), 2)).collect();
         let villains = winners("villains", &[("a", 2), ("B", 2), ("É", 9)]);
 
-        let stats = Stats::new(33, Wins::default(), winners("heroes", &list), villains);
+        let stats = Stats::new(Wins::default(), winners("heroes", &list), villains);
 
         let names: Vec<_> = stats.top_winners.iter().map(|w| w.name.as_str()).collect();
         assert_eq!(
@@ -361,19 +379,34 @@ mod tests {
     }
 
     #[test]
+    fn a_top_list_folded_one_by_one_is_the_sorted_head() {
+        let all: Vec<Winner> = (0..200_i64)
+            .map(|n| Winner {
+                name: format!("N{}", (n * 37) % 101),
+                team: if n % 2 == 0 { "heroes" } else { "villains" },
+                wins: (n * 53) % 17,
+            })
+            .collect();
+        let mut top = Vec::new();
+        for winner in all.iter().cloned() {
+            push_top(&mut top, winner);
+        }
+
+        let mut sorted = all;
+        sorted.sort_by(Winner::rank);
+        sorted.truncate(TOP_WINNERS);
+        assert_eq!(top, sorted);
+    }
+
+    #[test]
     fn stats_serialize_as_the_api_shape() {
-        let stats = Stats::new(0, Wins::default(), Vec::new(), Vec::new());
+        let stats = Stats::new(Wins::default(), Vec::new(), Vec::new());
         let json = kit::json::to_bytes(&stats, 64);
         assert_eq!(
             &json[..],
             br#"{"fights":0,"wins":{"heroes":0,"villains":0},"topWinners":[]}"#
         );
-        let stats = Stats::new(
-            1,
-            Wins::default(),
-            winners("heroes", &[("Yoda", 1)]),
-            vec![],
-        );
+        let stats = Stats::new(Wins::default(), winners("heroes", &[("Yoda", 1)]), vec![]);
         let json = kit::json::to_bytes(&stats.top_winners, 64);
         assert_eq!(&json[..], br#"[{"name":"Yoda","team":"heroes","wins":1}]"#);
     }

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use mongodb::bson::{doc, oid::ObjectId, DateTime};
+
 use simd_json::prelude::*;
 
 use crate::support::{
@@ -103,6 +105,46 @@ async fn stats_count_fights_and_rank_the_top_ten_winners() {
         ],
         "most wins first, ties by name then team, ten at most"
     );
+}
+
+#[tokio::test]
+async fn stats_count_every_winner_name_however_many_there_are() {
+    let fakes = Fakes::start().await;
+    let app = spawn(&fakes).await;
+    let fight = |name: String| {
+        doc! {
+            "_id": ObjectId::new(),
+            "fightDate": DateTime::now(),
+            "winnerName": name,
+            "winnerLevel": 10_i64,
+            "winnerTeam": "heroes",
+            "loserName": "Loser",
+            "loserLevel": 1_i64,
+            "loserTeam": "villains",
+        }
+    };
+    // More names than one reply of the pipeline's cursor carries, one of them twice.
+    let docs: Vec<_> = (0..2_500)
+        .map(|n| fight(format!("Hero {n:04}")))
+        .chain([fight("Hero 2499".to_owned())])
+        .collect();
+    let collection = app.fights_collection().await;
+    for batch in docs.chunks(500) {
+        collection.insert_many(batch).await.unwrap();
+    }
+
+    let reply = app.client.get(&app.url("/api/fights/stats")).await;
+
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let stats = reply.json();
+    assert_eq!(stats["fights"], 2_501);
+    assert_eq!(stats["wins"]["heroes"], 2_501);
+    let top = stats["topWinners"].as_array().unwrap();
+    assert_eq!(top.len(), 10);
+    assert_eq!(top[0]["name"], "Hero 2499");
+    assert_eq!(top[0]["wins"], 2);
+    assert_eq!(top[1]["name"], "Hero 0000");
+    assert_eq!(top[9]["name"], "Hero 0008");
 }
 
 #[tokio::test]
