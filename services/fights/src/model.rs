@@ -220,7 +220,7 @@ impl Stats {
     /// is among its team's top ones, so merging the two lists gives the overall top
     /// without one query grouping by name and team together.
     pub fn new(wins: Wins, heroes: Vec<Winner>, villains: Vec<Winner>) -> Self {
-        let mut top_winners = Vec::with_capacity(TOP_WINNERS + 1);
+        let mut top_winners = Vec::new();
         for winner in heroes.into_iter().chain(villains) {
             push_top(&mut top_winners, winner);
         }

@@ -10,8 +10,8 @@
 //!
 //! With the index `{winnerTeam: 1, winnerName: 1}` each pipeline reads only the index:
 //! measured on the local server at 50,000 fights, the three pipelines of an earlier
-//! refresh took about 55 ms instead of 1.1-1.4 s, a cost that otherwise grows with every stored fight and competes with the
-//! fight inserts for the server's CPU.
+//! refresh took about 55 ms instead of 1.1-1.4 s, a cost that otherwise grows with every
+//! stored fight and competes with the fight inserts for the server's CPU.
 
 use std::{future::Future, time::Duration};
 
@@ -57,27 +57,23 @@ impl StatsQuery {
     /// each waiting at most the MongoDB timeout, with a pause after the first as long as
     /// it took.
     ///
-    /// The local server runs the commands on one database one at a time: an insert that
-    /// arrives during a pipeline waits for its end. Sent together, the pipelines made
-    /// inserts wait for all of them (at 100,000 fights, inserts of four fights beside one
-    /// refresh a second waited up to 47.8 ms with three pipelines at once, 21.9 ms one
-    /// after the other). Back to back, three pipelines (a `$group` by team before the two
-    /// top lists) held the server for about 32 ms at 100,000 fights: with the statistics
-    /// asked 20 times a second beside k6 at 500 it/s, k6 dropped 1 to 12 iterations a run
-    /// and its p99 rose from 7-8 to 10-24 ms. With the pauses an insert waits for one
-    /// pipeline at most and a refresh leaves the server at least half of its time: 0 to 3
-    /// dropped iterations, p99 8.7-18.5 ms (50,000 to 137,000 fights,
-    /// `make load RATE=500 PROBE=/api/fights/stats`). Summing each team's groups instead
-    /// of grouping by team saves the third pipeline: at 112,000 fights the server spent
-    /// 30 ms of CPU a refresh instead of 35-42 ms.
+    /// The local server runs the commands on one database one at a time, so an insert
+    /// that arrives during a pipeline waits for its end, and for every pipeline sent with
+    /// it. One after the other and paced, an insert waits for one pipeline at most and a
+    /// refresh leaves the server at least half of its time: beside the statistics asked
+    /// 20 times a second, k6 at 500 it/s dropped 0 to 3 iterations a run instead of 1 to
+    /// 12 with three pipelines back to back (`make load RATE=500 PROBE=/api/fights/stats`,
+    /// 50,000 to 137,000 fights). Summing each team's groups instead of grouping by team
+    /// saves a third pipeline: at 112,000 fights the server spent 30 ms of CPU a refresh
+    /// instead of 35-42 ms.
     pub async fn run(&self) -> Result<Stats, Error> {
-        let heroes = self.paced(self.team(HEROES)).await?;
-        let villains = bounded(self.timeout, self.team(VILLAINS)).await?;
+        let (heroes_won, heroes) = self.paced(self.team(HEROES)).await?;
+        let (villains_won, villains) = bounded(self.timeout, self.team(VILLAINS)).await?;
         let wins = Wins {
-            heroes: heroes.0,
-            villains: villains.0,
+            heroes: heroes_won,
+            villains: villains_won,
         };
-        Ok(Stats::new(wins, heroes.1, villains.1))
+        Ok(Stats::new(wins, heroes, villains))
     }
 
     /// Runs `pipeline`, waiting at most the MongoDB timeout, then leaves the server to

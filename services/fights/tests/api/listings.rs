@@ -3,39 +3,26 @@
 
 use std::time::Duration;
 
-use mongodb::bson::{doc, oid::ObjectId, DateTime};
-
 use test_support::http::stalled_get;
 
 use crate::{
     storage::FIGHT,
-    support::{spawn_with, Fakes},
+    support::{spawn_with, stored_fight, App, Fakes},
 };
 
 /// Fights inserted straight into the collection: each about 8 KB, so that a listing is
 /// far larger than what socket buffers and the body channel hold and a client that
 /// stops reading keeps its listing running.
-async fn fill(app: &crate::support::App, fights: usize) {
-    let collection = app.fights_collection().await;
+async fn fill(app: &App, fights: usize) {
     let powers = "p".repeat(8 * 1024);
     let docs: Vec<_> = (0..fights)
         .map(|n| {
-            doc! {
-                "_id": ObjectId::new(),
-                "fightDate": DateTime::now(),
-                "winnerName": format!("Hero {n}"),
-                "winnerLevel": 10_i64,
-                "winnerPowers": &powers,
-                "winnerTeam": "heroes",
-                "loserName": "Villain",
-                "loserLevel": 1_i64,
-                "loserTeam": "villains",
-            }
+            let mut fight = stored_fight(format!("Hero {n}"));
+            fight.insert("winnerPowers", &powers);
+            fight
         })
         .collect();
-    for batch in docs.chunks(500) {
-        collection.insert_many(batch).await.unwrap();
-    }
+    app.insert_fights(&docs).await;
 }
 
 #[tokio::test]

@@ -3,12 +3,10 @@
 
 use std::time::Duration;
 
-use mongodb::bson::{doc, oid::ObjectId, DateTime};
-
 use simd_json::prelude::*;
 
 use crate::support::{
-    closed_url, metric, spawn, spawn_with, App, Downstreams, Fake, Fakes, Kind, Relay,
+    closed_url, metric, spawn, spawn_with, stored_fight, App, Downstreams, Fake, Fakes, Kind, Relay,
 };
 
 const EMPTY: &str = r#"{"fights":0,"wins":{"heroes":0,"villains":0},"topWinners":[]}"#;
@@ -111,27 +109,12 @@ async fn stats_count_fights_and_rank_the_top_ten_winners() {
 async fn stats_count_every_winner_name_however_many_there_are() {
     let fakes = Fakes::start().await;
     let app = spawn(&fakes).await;
-    let fight = |name: String| {
-        doc! {
-            "_id": ObjectId::new(),
-            "fightDate": DateTime::now(),
-            "winnerName": name,
-            "winnerLevel": 10_i64,
-            "winnerTeam": "heroes",
-            "loserName": "Loser",
-            "loserLevel": 1_i64,
-            "loserTeam": "villains",
-        }
-    };
     // More names than one reply of the pipeline's cursor carries, one of them twice.
     let docs: Vec<_> = (0..2_500)
-        .map(|n| fight(format!("Hero {n:04}")))
-        .chain([fight("Hero 2499".to_owned())])
+        .map(|n| stored_fight(format!("Hero {n:04}")))
+        .chain([stored_fight("Hero 2499".to_owned())])
         .collect();
-    let collection = app.fights_collection().await;
-    for batch in docs.chunks(500) {
-        collection.insert_many(batch).await.unwrap();
-    }
+    app.insert_fights(&docs).await;
 
     let reply = app.client.get(&app.url("/api/fights/stats")).await;
 

@@ -21,6 +21,7 @@ use http_body_util::Full;
 use hyper::{body::Incoming, server::conn::http1, service::service_fn};
 use hyper_util::rt::TokioIo;
 use kit::config::Env;
+use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
 use test_support::{Client, Spawned};
 use tokio::{net::TcpListener, task::JoinHandle};
 
@@ -298,12 +299,30 @@ impl App {
         self.service.url(path)
     }
 
-    /// The service's fights collection, to write to directly.
-    pub async fn fights_collection(&self) -> mongodb::Collection<mongodb::bson::Document> {
-        mongo_client(&self._db.url)
+    /// Writes `fights` straight into the service's collection, 500 to a command.
+    pub async fn insert_fights(&self, fights: &[Document]) {
+        let collection = mongo_client(&self._db.url)
             .await
             .database(&self._db.name)
-            .collection("Fights")
+            .collection::<Document>("Fights");
+        for batch in fights.chunks(500) {
+            collection.insert_many(batch).await.unwrap();
+        }
+    }
+}
+
+/// A fight as stored, won by the hero `winner` against a level-1 villain, for tests that
+/// write the collection directly.
+pub fn stored_fight(winner: String) -> Document {
+    doc! {
+        "_id": ObjectId::new(),
+        "fightDate": DateTime::now(),
+        "winnerName": winner,
+        "winnerLevel": 10_i64,
+        "winnerTeam": "heroes",
+        "loserName": "Villain",
+        "loserLevel": 1_i64,
+        "loserTeam": "villains",
     }
 }
 
