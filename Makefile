@@ -3,12 +3,15 @@
 
 RATE ?= 500
 
-# All tests: start and provision the databases natively (installing them if absent),
-# then every crate's unit and integration tests, the compose.yml consistency check, the
+# All tests: the seed data's shape against the original's (database/seed.py check), start
+# and provision the databases natively (installing them if absent), then every crate's
+# unit and integration tests, the compose.yml consistency check, the
 # offline validation of the Kubernetes manifests, a bounded schemathesis run per service,
-# a few seconds of k6 against the native system (release build), the arena page in
-# Debian's chromium (deploy/system/browser) and the compose system for real.
+# a few seconds of k6 against the native system (release build), loading the original
+# system's SQL files (database/original/check.sh), the arena page in Debian's chromium
+# (deploy/system/browser) and the compose system for real.
 test:
+	python3 database/seed.py check
 	database/setup.sh all
 	cargo test --workspace
 	command -v docker-compose >/dev/null || (apt-get update && apt-get install -y docker-compose)
@@ -17,6 +20,7 @@ test:
 	deploy/system/k8s_check.sh
 	deploy/system/fuzz.sh
 	deploy/system/smoke.sh
+	database/original/check.sh
 	deploy/system/browser/run.sh
 	$(MAKE) compose-test
 

@@ -3,16 +3,21 @@
 #
 #   database/setup.sh postgres|mariadb|mongodb|all   start (installing if absent) and provision
 #   database/setup.sh mongodb-stop                   stop the MongoDB-compatible server it started
+#   database/setup.sh original DIR                   replace the catalogues' rows with the original
+#                                                    system's SQL files from DIR (database/original/README.md)
 #
 # A server is started only when nothing answers on its port; databases, users, schema and
-# seed data are then created if missing. Running it again changes nothing.
+# seed data (database/seed.py: heroes, villains, locations, three fights) are then created
+# if missing. Running it again changes nothing.
 #
 #   PostgreSQL  postgres://superman:superman@127.0.0.1:5432/heroes_database
 #               postgres://superbad:superbad@127.0.0.1:5432/villains_database
 #   MariaDB     mysql://locations:locations@127.0.0.1:3306/locations_database
 #   MongoDB     mongodb://127.0.0.1:27017 (nx-27017, no authentication)
 #
-# Environment: PGPORT (5432), SUPERHEROES_STATE (/tmp/superheroes, MongoDB pid and log
+# Environment: PGPORT (5432), PICTURES_HOST (http://localhost: where a browser reaches the
+# catalogues, put in front of the seed pictures with HEROES_PORT 8001, VILLAINS_PORT 8002
+# and LOCATIONS_PORT 8003 when a table is seeded), SUPERHEROES_STATE (/tmp/superheroes, MongoDB pid and log
 # files), MONGODB_DATA (where nx-27017 keeps its SQLite files: /dev/shm/superheroes-mongodb
 # when /dev/shm is a tmpfs, else $SUPERHEROES_STATE/mongodb/data), WAIT_SECONDS (30, how
 # long to wait for a server to answer).
@@ -40,6 +45,7 @@ if [[ -z ${MONGODB_DATA:-} ]]; then
 	fi
 fi
 WAIT_SECONDS=${WAIT_SECONDS:-30}
+PICTURES_HOST=${PICTURES_HOST:-http://localhost}
 export DEBIAN_FRONTEND=noninteractive
 
 say() { printf '==> %s\n' "$*"; }
@@ -119,9 +125,18 @@ pg_admin() {
 	"${PG_ADMIN[@]}" -X -q -v ON_ERROR_STOP=1 "$@"
 }
 
-# pg_database DATABASE OWNER TABLE FOLDER: role, database, schema, notify trigger, seed.
+# pictures_sql TABLE DEFAULT_PORT PORT: the UPDATE that moves the seed pictures of TABLE
+# from http://localhost:DEFAULT_PORT to PICTURES_HOST:PORT (nothing when they are the same).
+pictures_sql() {
+	local base="$PICTURES_HOST:$3" seeded="http://localhost:$2"
+	[[ $base != "$seeded" ]] || return 0
+	echo "UPDATE $1 SET picture = CONCAT('$base', SUBSTR(picture, ${#seeded} + 1)) WHERE picture LIKE '$seeded/%';"
+}
+
+# pg_database DATABASE OWNER TABLE FOLDER PORT SEEDED_PORT: role, database, schema, notify
+# trigger, seed (its pictures moved from localhost:SEEDED_PORT to PICTURES_HOST:PORT).
 pg_database() {
-	local db=$1 owner=$2 table=$3 dir=$DB_DIR/$4
+	local db=$1 owner=$2 table=$3 dir=$DB_DIR/$4 port=$5
 	pg_admin -d postgres <<-SQL || die "creating role $owner failed"
 		SET client_min_messages = warning;
 		DO \$\$ BEGIN
@@ -169,6 +184,7 @@ pg_database() {
 			echo "BEGIN;"
 			echo "SET LOCAL ROLE $owner;"
 			cat "$dir/03-seed.sql"
+			pictures_sql "$table" "$6" "$port"
 			echo "COMMIT;"
 		} | pg_admin -d "$db" >/dev/null || die "seeding $db failed"
 	fi
@@ -186,8 +202,8 @@ setup_postgres() {
 	fi
 	say "postgres: ready on 127.0.0.1:$PGPORT"
 	pg_admin_connect
-	pg_database heroes_database superman hero heroes-db
-	pg_database villains_database superbad villain villains-db
+	pg_database heroes_database superman hero heroes-db "${HEROES_PORT:-8001}" 8001
+	pg_database villains_database superbad villain villains-db "${VILLAINS_PORT:-8002}" 8002
 }
 
 # ---------------------------------------------------------------------------------------
@@ -268,8 +284,8 @@ setup_mariadb() {
 	rows=$("${MYSQL_ROOT[@]}" -NB locations_database -e 'SELECT count(*) FROM locations' </dev/null) ||
 		die "counting rows of locations failed"
 	if [[ $rows -eq 0 ]]; then
-		"${MYSQL_ROOT[@]}" locations_database <"$DB_DIR/locations-db/02-seed.sql" ||
-			die "seeding locations_database failed"
+		{ cat "$DB_DIR/locations-db/02-seed.sql"; pictures_sql locations 8003 "${LOCATIONS_PORT:-8003}"; } |
+			"${MYSQL_ROOT[@]}" locations_database || die "seeding locations_database failed"
 	fi
 	rows=$(MYSQL_PWD=locations "$(mariadb_client)" -ulocations -h127.0.0.1 -P"$MARIADB_PORT" -NB locations_database \
 		-e 'SELECT count(*) FROM locations' </dev/null) ||
@@ -329,7 +345,54 @@ setup_mongodb() {
 	else
 		mongodb_start
 	fi
+	python3 -c 'import pymongo' 2>/dev/null ||
+		python3 -m pip install -q pymongo 2>/dev/null ||
+		python3 -m pip install -q --break-system-packages pymongo ||
+		die "python3 -m pip install pymongo failed"
+	python3 "$DB_DIR/fights-db/load_fights.py" "mongodb://127.0.0.1:$MONGODB_PORT" fights | sed 's/^/==> mongodb: /' ||
+		die "storing the seed fights failed"
 	say "mongodb: ready on 127.0.0.1:$MONGODB_PORT (mongodb://127.0.0.1:$MONGODB_PORT)"
+}
+
+# ---------------------------------------------------------------------------------------
+# The original system's data (database/original/README.md): DIR in the original
+# repository's database/ layout, each catalogue replaced in one transaction.
+
+# original_file DIR SUBDIR: the one SQL file of DIR/SUBDIR/init.
+original_file() {
+	local files=("$1/$2"/init/*.sql)
+	[[ -f ${files[0]} ]] || die "no $2/init/*.sql under $1 (the original repository's database/ folder)"
+	[[ ${#files[@]} -eq 1 ]] || die "more than one SQL file in $1/$2/init: ${files[*]}"
+	echo "${files[0]}"
+}
+
+load_original() {
+	local dir=$1 heroes villains locations
+	[[ -d $dir ]] || die "$dir is not a folder"
+	heroes=$(original_file "$dir" heroes-db)
+	villains=$(original_file "$dir" villains-db)
+	locations=$(original_file "$dir" locations-db)
+	setup_postgres
+	setup_mariadb
+	# psql runs as the postgres user, who may not read DIR: it reads copies, named as the originals.
+	local db table file
+	ORIGINAL_COPY=$(mktemp -d)
+	trap 'rm -rf "$ORIGINAL_COPY"' EXIT
+	chmod 755 "$ORIGINAL_COPY"
+	for db in "${HEROES_DATABASE:-heroes_database}:hero:$heroes" "${VILLAINS_DATABASE:-villains_database}:villain:$villains"; do
+		IFS=: read -r db table file <<<"$db"
+		say "original data: $file into $db.$table"
+		mkdir -p "$ORIGINAL_COPY/$table"
+		install -m 644 "$file" "$ORIGINAL_COPY/$table/"
+		pg_admin -d "$db" -v file="$ORIGINAL_COPY/$table/${file##*/}" -v source="$file" -v table="$table" \
+			-f "$DB_DIR/original/postgres.psql" ||
+			die "loading $file into $db failed (psql named the line above); $db is unchanged"
+	done
+	# shellcheck source=original/mariadb.sh
+	. "$DB_DIR/original/mariadb.sh"
+	say "original data: $locations into ${LOCATIONS_DATABASE:-locations_database}.locations"
+	load_original_locations "$locations" "${LOCATIONS_DATABASE:-locations_database}" "${MYSQL_ROOT[@]}" ||
+		die "loading $locations failed"
 }
 
 # Stops only the server recorded in our pid file, and only if that pid still runs nx-27017.
@@ -358,11 +421,16 @@ stop_mongodb() {
 # ---------------------------------------------------------------------------------------
 
 usage() {
-	echo "usage: $0 postgres|mariadb|mongodb|mongodb-stop|all" >&2
+	echo "usage: $0 postgres|mariadb|mongodb|mongodb-stop|all, or $0 original DIR" >&2
 	exit 2
 }
 
 ARGS=("$@")
+if [[ ${1:-} == original ]]; then
+	[[ $# -eq 2 ]] || usage
+	load_original "$(cd "$2" 2>/dev/null && pwd || echo "$2")"
+	exit 0
+fi
 [[ $# -eq 1 ]] || usage
 case $1 in
 postgres) setup_postgres ;;

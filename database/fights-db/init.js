@@ -1,7 +1,9 @@
 // First-start initialisation of the fights MongoDB (mongo:7.0, /docker-entrypoint-initdb.d).
-// Creates the application user and the Fights collection with its newest-first index and
-// the index the fight statistics read (the fights service also creates it at start).
-// Safe to run again: existing user, collection and index are left as they are.
+// Creates the application user, the Fights collection with its newest-first index and
+// the index the fight statistics read (the fights service also creates them at start),
+// and stores the three seed fights of fights.json when the collection holds none (fixed
+// ids, as load_fights.py does for the native system and the test stand-in).
+// Safe to run again: existing user, collection, index and fights are left as they are.
 const fights = db.getSiblingDB('fights');
 
 if (fights.getUser('superfight') === null) {
@@ -16,5 +18,11 @@ if (!fights.getCollectionNames().includes('Fights')) {
   fights.createCollection('Fights');
 }
 
-fights.getCollection('Fights').createIndex({ fightDate: -1 }, { name: 'fightDate_desc' });
-fights.getCollection('Fights').createIndex({ winnerTeam: 1, winnerName: 1 });
+const collection = fights.getCollection('Fights');
+collection.createIndex({ fightDate: -1 }, { name: 'fightDate_desc' });
+collection.createIndex({ winnerTeam: 1, winnerName: 1 });
+
+if (collection.findOne({}, { _id: 1 }) === null) {
+  const seed = EJSON.parse(require('fs').readFileSync('/docker-entrypoint-initdb.d/fights.json', 'utf8'));
+  collection.insertMany(seed, { ordered: false });
+}

@@ -9,10 +9,12 @@
 // (k6/results/arena.png; the phone one is written beside it as arena-phone.png),
 // CHROMIUM (/usr/bin/chromium).
 //
-// The seed pictures live on the internet, which this test never reaches: requests for
-// images on other hosts are aborted, as a browser offline would fail them, and only the
-// console's report of those aborted loads is ignored. Any other request leaving the
-// page's origin is a failure (the page must work with no network).
+// The seed pictures are portraits the catalogues draw (GET /api/heroes/pictures/... on
+// localhost:8001, villains 8002, locations 8003, or PICTURE_ORIGINS): the seed fighters
+// and location must show them, not the page's placeholder. Requests for images on any
+// other host are aborted, as a browser offline would fail them, and only the console's
+// report of those aborted loads is ignored. Any other request leaving the system is a
+// failure (the page must work with no network).
 import { chromium } from 'playwright-core';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +26,8 @@ const BASE = new URL(process.env.ARENA_BASE_URL || 'http://127.0.0.1:8004');
 const SHOT = resolve(process.env.ARENA_SCREENSHOT || join(ROOT, 'k6/results/arena.png'));
 const PHONE_SHOT = SHOT.replace(/(\.png)?$/i, '-phone.png');
 const TIMEOUT = 10_000;
+const PICTURE_ORIGINS = new Set((process.env.PICTURE_ORIGINS
+  || 'http://localhost:8001 http://localhost:8002 http://localhost:8003').split(/\s+/).filter(Boolean));
 
 const results = [];
 
@@ -78,6 +82,7 @@ async function run(context) {
     const request = route.request();
     const url = new URL(request.url());
     if (url.protocol === 'data:' || url.origin === BASE.origin) return route.continue();
+    if (request.resourceType() === 'image' && PICTURE_ORIGINS.has(url.origin)) return route.continue();
     if (request.resourceType() === 'image') {
       abortedPictures.add(request.url());
       return route.abort('internetdisconnected');
@@ -125,6 +130,16 @@ async function run(context) {
     fightsBefore = await fightsList(page);
     assert(fightsBefore.length <= 10, `${fightsBefore.length} fights listed, at most 10 expected`);
     statsBefore = await text(page, '#stats');
+  });
+
+  await check('the seed fighters and location show their own portraits', async () => {
+    for (const id of ['#hero', '#villain', '#location']) {
+      const img = page.locator(`${id} img:not([data-placeholder])`);
+      await img.waitFor();
+      const src = await img.getAttribute('src');
+      assert(/\/api\/(heroes|villains|locations)\/pictures\/[a-z0-9-]+\.svg$/.test(src || ''), `${id} shows ${src}`);
+      assert(await img.evaluate((el) => el.complete && el.naturalWidth > 0), `${id} portrait did not load`);
+    }
   });
 
   await check('no broken image after loading', async () => {

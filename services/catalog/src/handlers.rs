@@ -35,7 +35,14 @@ pub async fn dispatch(
         Endpoint::Replace(id) => update(app, parse_id(app, id)?, body).await,
         Endpoint::Patch(id) => patch(app, parse_id(app, id)?, body).await,
         Endpoint::Delete(id) => delete(app, parse_id(app, id)?).await,
+        Endpoint::Picture(file) => picture(file),
     }
+}
+
+/// A seed row's portrait; any other file name is a 404 like an unknown path.
+fn picture(file: &str) -> Result<Response> {
+    kit::portrait::response(file)
+        .ok_or_else(|| Problem::not_found(format!("No picture named '{file}'")).into())
 }
 
 /// An id from the path; anything but decimal digits is the client's mistake.

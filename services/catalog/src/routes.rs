@@ -22,11 +22,13 @@ pub enum Endpoint<'a> {
     Replace(&'a str),
     Patch(&'a str),
     Delete(&'a str),
+    /// A seed row's portrait (`pictures/{file}`), drawn by [`kit::portrait`].
+    Picture(&'a str),
 }
 
 impl Endpoint<'static> {
     /// One of each endpoint (path parameters are placeholders).
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Endpoint::List,
         Endpoint::Create,
         Endpoint::ReplaceAll,
@@ -38,6 +40,7 @@ impl Endpoint<'static> {
         Endpoint::Replace("{id}"),
         Endpoint::Patch("{id}"),
         Endpoint::Delete("{id}"),
+        Endpoint::Picture("{file}"),
     ];
 
     /// The label of every endpoint of `kind`, for the request metrics.
@@ -74,6 +77,7 @@ macro_rules! labels {
             $crate::routes::Endpoint::Replace(_) => concat!("PUT ", $base, "/{id}"),
             $crate::routes::Endpoint::Patch(_) => concat!("PATCH ", $base, "/{id}"),
             $crate::routes::Endpoint::Delete(_) => concat!("DELETE ", $base, "/{id}"),
+            $crate::routes::Endpoint::Picture(_) => concat!("GET ", $base, "/pictures/{file}"),
         }
     };
 }
@@ -89,6 +93,12 @@ pub fn route<'a>(kind: &Kind, method: &Method, path: &'a str) -> Result<Endpoint
         Method::GET => Ok(endpoint),
         _ => Err(Problem::method_not_allowed("GET")),
     };
+    if let Some(file) = rest.strip_prefix("/pictures/") {
+        return match file.contains('/') {
+            true => Err(Problem::unknown_path()),
+            false => get_only(Endpoint::Picture(file)),
+        };
+    }
     let segment = match rest {
         "" | "/" => None,
         _ => match rest.strip_prefix('/') {
@@ -181,6 +191,12 @@ mod tests {
                 Delete("-1"),
                 "DELETE /api/heroes/{id}",
             ),
+            (
+                Method::GET,
+                "/api/heroes/pictures/night-wolf-1.svg",
+                Picture("night-wolf-1.svg"),
+                "GET /api/heroes/pictures/{file}",
+            ),
         ] {
             let found = status(HEROES, method.clone(), path);
             assert_eq!(found, Ok(expected), "{method} {path}");
@@ -215,6 +231,14 @@ mod tests {
         assert_eq!(status(HEROES, Method::POST, "/api/heroes/1"), Err(405));
         assert_eq!(status(HEROES, Method::PATCH, "/api/heroes"), Err(405));
         assert_eq!(status(HEROES, Method::POST, "/api/heroes/random"), Err(405));
+        assert_eq!(
+            status(HEROES, Method::PUT, "/api/heroes/pictures/a.svg"),
+            Err(405)
+        );
+        assert_eq!(
+            status(HEROES, Method::GET, "/api/heroes/pictures/a/b.svg"),
+            Err(404)
+        );
         assert_eq!(
             status(VILLAINS, Method::GET, "/api/villains/random_villain"),
             Ok(Endpoint::RandomOfKind)

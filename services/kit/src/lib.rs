@@ -17,6 +17,7 @@ pub mod labels;
 pub mod listings;
 pub mod metrics;
 mod parse_errors;
+pub mod portrait;
 pub mod problem;
 pub mod process;
 pub mod query;

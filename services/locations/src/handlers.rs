@@ -34,7 +34,14 @@ pub async fn dispatch(
         Endpoint::Replace(id) => replace(state, parse_id(id)?, body).await,
         Endpoint::Patch(id) => patch(state, parse_id(id)?, body).await,
         Endpoint::Delete(id) => delete(state, parse_id(id)?).await,
+        Endpoint::Picture(file) => picture(file),
     }
+}
+
+/// A seed row's portrait; any other file name is a 404 like an unknown path.
+fn picture(file: &str) -> Result<Response, Error> {
+    kit::portrait::response(file)
+        .ok_or_else(|| Problem::not_found(format!("No picture named '{file}'")).into())
 }
 
 /// A location name from the path, percent-decoded (a `+` stays a `+`: this is a path,

@@ -21,11 +21,13 @@ pub enum Endpoint<'a> {
     Replace(&'a str),
     Patch(&'a str),
     Delete(&'a str),
+    /// A seed row's portrait (`pictures/{file}`), drawn by [`kit::portrait`].
+    Picture(&'a str),
 }
 
 impl Endpoint<'static> {
     /// One of each endpoint (path parameters are placeholders).
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Endpoint::List,
         Endpoint::Create,
         Endpoint::ReplaceAll,
@@ -38,6 +40,7 @@ impl Endpoint<'static> {
         Endpoint::Replace("{id}"),
         Endpoint::Patch("{id}"),
         Endpoint::Delete("{id}"),
+        Endpoint::Picture("{file}"),
     ];
 
     /// The label of every endpoint, for the request metrics.
@@ -63,6 +66,7 @@ impl Endpoint<'_> {
             Endpoint::Replace(_) => "PUT /api/locations/{id}",
             Endpoint::Patch(_) => "PATCH /api/locations/{id}",
             Endpoint::Delete(_) => "DELETE /api/locations/{id}",
+            Endpoint::Picture(_) => "GET /api/locations/pictures/{file}",
         }
     }
 }
@@ -93,6 +97,14 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Endpoint<'a>, Problem
         Some("hello") => get_only(Endpoint::Hello),
         Some("random_location") => get_only(Endpoint::RandomLocation),
         Some("random") => get_only(Endpoint::Random),
+        Some(segment) if segment.starts_with("pictures/") => {
+            match segment.strip_prefix("pictures/") {
+                Some(file) if !file.is_empty() && !file.contains('/') => {
+                    get_only(Endpoint::Picture(file))
+                }
+                _ => Err(Problem::unknown_path()),
+            }
+        }
         Some(segment) => match segment.strip_prefix("name/") {
             Some(name) if !name.is_empty() && !name.contains('/') => {
                 get_only(Endpoint::ByName(name))
@@ -142,6 +154,11 @@ mod tests {
             (Method::PUT, "/api/locations/42", Replace("42")),
             (Method::PATCH, "/api/locations/42", Patch("42")),
             (Method::DELETE, "/api/locations/-1", Delete("-1")),
+            (
+                Method::GET,
+                "/api/locations/pictures/port-willow-1.svg",
+                Picture("port-willow-1.svg"),
+            ),
         ] {
             let found = endpoint(method.clone(), path);
             assert_eq!(found, Ok(expected), "{method} {path}");
@@ -168,6 +185,8 @@ mod tests {
             "/api/locations/1/2",
             "/api/locations/name/",
             "/api/locations/name/a/b",
+            "/api/locations/pictures/",
+            "/api/locations/pictures/a/b.svg",
             "/api/heroes",
         ] {
             assert_eq!(endpoint(Method::GET, path), Err(404), "{path}");
@@ -182,6 +201,7 @@ mod tests {
             (Method::DELETE, "/api/locations/random", "GET"),
             (Method::POST, "/api/locations/hello", "GET"),
             (Method::PUT, "/api/locations/name/x", "GET"),
+            (Method::DELETE, "/api/locations/pictures/x.svg", "GET"),
         ] {
             let problem = route(&method, path).err();
             assert_eq!(

@@ -121,3 +121,30 @@ async fn shutdown_returns_cleanly() {
     assert_eq!(app.http.get(&app.api("/hello")).await.status, 200);
     assert!(app.server.stop().await.is_ok());
 }
+
+/// The path of the first seed picture of `seed` (the seed stores it under its host).
+fn first_seed_picture(seed: &str) -> &str {
+    let start = seed.find("/api/heroes/pictures/").expect("a seed picture");
+    let end = start + seed[start..].find('\'').expect("a quoted picture");
+    &seed[start..end]
+}
+
+#[tokio::test]
+async fn seed_pictures_are_portraits_the_service_draws() {
+    let app = heroes().await;
+    let path = first_seed_picture(include_str!("../../../../database/heroes-db/03-seed.sql"));
+    assert!(path.starts_with("/api/heroes/pictures/"), "{path}");
+
+    let picture = app.http.get(&app.server.url(path)).await;
+    assert_eq!(picture.status, 200);
+    assert_eq!(picture.header("content-type"), "image/svg+xml");
+    assert_eq!(picture.header("cache-control"), "public, max-age=86400");
+    assert!(picture.body.starts_with("<svg "), "{}", picture.body);
+
+    let unknown = app.http.get(&app.api("/pictures/Not-A-Slug.svg")).await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(
+        unknown.body,
+        r#"{"title":"Not Found","status":404,"detail":"No picture named 'Not-A-Slug.svg'"}"#
+    );
+}

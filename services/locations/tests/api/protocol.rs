@@ -158,3 +158,22 @@ async fn stopping_drains_and_closes_the_pool() {
     assert!(result.is_ok(), "{result:?}");
     drop(db);
 }
+
+#[tokio::test]
+async fn seed_pictures_are_portraits_the_service_draws() {
+    let app = TestApp::start().await;
+    let seed = include_str!("../../../../database/locations-db/02-seed.sql");
+    let start = seed
+        .find("/api/locations/pictures/")
+        .expect("a seed picture");
+    let end = start + seed[start..].find('\'').expect("a quoted picture");
+
+    let picture = app.get(&seed[start..end]).await;
+    assert_eq!(picture.status, 200);
+    assert_eq!(picture.header("content-type"), "image/svg+xml");
+    assert!(picture.body.starts_with("<svg "), "{}", picture.body);
+
+    let unknown = app.get("/api/locations/pictures/a/b.svg").await;
+    assert_eq!(unknown.status, 404);
+    assert!(unknown.body.contains(r#""status":404"#), "{}", unknown.body);
+}
