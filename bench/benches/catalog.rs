@@ -1,8 +1,13 @@
-//! Hot paths of heroes and villains: routing a request and drawing a random id.
+//! Hot paths of heroes and villains: routing a request, drawing a random id and encoding
+//! the row a random pick answers (a typical seed hero, of the original's shape).
 
 use std::hint::black_box;
 
-use catalog::{routes::route, HEROES};
+use catalog::{
+    model::{Character, Input},
+    routes::route,
+    HEROES,
+};
 use criterion::{criterion_group, criterion_main, Criterion};
 use http::Method;
 use kit::RandomIds;
@@ -35,5 +40,37 @@ fn random_pick(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, routing, random_pick);
+/// The hero of `bench/fixtures/fight.json` (`database/seed.py` writes it), as the store
+/// returns it.
+fn seed_hero() -> Character {
+    #[derive(serde::Deserialize)]
+    struct Fixture {
+        hero: Input,
+    }
+    let mut text = include_bytes!("../fixtures/fight.json").to_vec();
+    let Ok(Fixture { hero }) = kit::json::from_body::<Fixture>(&mut text) else {
+        panic!("bench/fixtures/fight.json holds a hero");
+    };
+    Character {
+        id: hero.id.unwrap_or(1),
+        name: hero.name.unwrap_or_default(),
+        other_name: hero.other_name,
+        level: hero.level.and_then(|l| i32::try_from(l).ok()).unwrap_or(1),
+        picture: hero.picture,
+        powers: hero.powers,
+    }
+}
+
+fn encode_row(c: &mut Criterion) {
+    let hero = seed_hero();
+    assert!(
+        hero.powers.as_ref().is_some_and(|p| p.len() > 400),
+        "{hero:?}"
+    );
+    c.bench_function("catalog/encode_row", |b| {
+        b.iter(|| black_box(kit::json::to_bytes(black_box(&hero), 1024)))
+    });
+}
+
+criterion_group!(benches, routing, random_pick, encode_row);
 criterion_main!(benches);

@@ -6,13 +6,15 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion};
 use fights::{
     fight::{fight, winner, Roll},
-    model::{Fight, FightDoc, FightRequest, Fighter},
+    model::{Fight, FightDoc, FightRequest, Fighter, FighterInput},
     routes::route,
 };
 use http::Method;
 use mongodb::bson::{oid::ObjectId, DateTime};
 
-const REQUEST: &[u8] = br#"{"hero":{"name":"Ironweave","level":281705,"picture":"https://pictures.superheroes.example/heroes/ironweave.jpg","powers":"Metal thread manipulation, Textile constructs, Agility, Net casting"},"villain":{"name":"Wailing Widow","level":197716,"picture":"https://pictures.superheroes.example/villains/wailing-widow.jpg","powers":"Sonic scream, Flight, Death sense, Intangibility"},"location":{"name":"Tessaract Minor","description":"A small rocky planet whose crystalline crust bends light so strangely that visitors often see three suns instead of one.","picture":"https://pictures.superheroes.example/locations/tessaract-minor.jpg"}}"#;
+/// A POST /api/fights body of typical seed rows (`database/seed.py` writes it): the
+/// original's shape, so each bench does the work of a real iteration.
+const REQUEST: &[u8] = include_bytes!("../fixtures/fight.json");
 
 fn fighter(name: &str, level: i64) -> Fighter {
     Fighter {
@@ -59,15 +61,20 @@ fn rule(c: &mut Criterion) {
 fn encode(c: &mut Criterion) {
     let mut body = REQUEST.to_vec();
     let request: FightRequest = kit::json::from_body(&mut body).unwrap_or_default();
-    let outcome = fight(
-        fighter("Hero", 10),
-        fighter("Villain", 9),
-        request.location,
-        Roll::random(),
-    );
+    let seed_fighter = |input: Option<FighterInput>| {
+        let input = input.unwrap_or_default();
+        Fighter {
+            name: input.name.unwrap_or_default(),
+            level: input.level.unwrap_or(1),
+            picture: input.picture,
+            powers: input.powers,
+        }
+    };
+    let (hero, villain) = (seed_fighter(request.hero), seed_fighter(request.villain));
+    let outcome = fight(hero, villain, request.location, Roll::random());
     let stored = Fight::from(FightDoc::new(outcome, ObjectId::new(), DateTime::now()));
     c.bench_function("fights/encode_fight", |b| {
-        b.iter(|| black_box(kit::json::to_bytes(&stored, 768)))
+        b.iter(|| black_box(kit::json::to_bytes(&stored, 4096)))
     });
 }
 
