@@ -374,25 +374,34 @@ load_original() {
 	locations=$(original_file "$dir" locations-db)
 	setup_postgres
 	setup_mariadb
-	# psql runs as the postgres user, who may not read DIR: it reads copies, named as the originals.
-	local db table file
+	# psql runs as the postgres user, who may not read DIR: it reads copies, named as the
+	# originals. Every file is tried (rolled back) before any catalogue is replaced, so a
+	# broken one leaves all three as they were.
+	local spec db table file pass mode
 	ORIGINAL_COPY=$(mktemp -d)
 	trap 'rm -rf "$ORIGINAL_COPY"' EXIT
 	chmod 755 "$ORIGINAL_COPY"
-	for db in "${HEROES_DATABASE:-heroes_database}:hero:$heroes" "${VILLAINS_DATABASE:-villains_database}:villain:$villains"; do
-		IFS=: read -r db table file <<<"$db"
-		say "original data: $file into $db.$table"
-		mkdir -p "$ORIGINAL_COPY/$table"
-		install -m 644 "$file" "$ORIGINAL_COPY/$table/"
-		pg_admin -d "$db" -v file="$ORIGINAL_COPY/$table/${file##*/}" -v source="$file" -v table="$table" \
-			-f "$DB_DIR/original/postgres.psql" ||
-			die "loading $file into $db failed (psql named the line above); $db is unchanged"
-	done
 	# shellcheck source=original/mariadb.sh
 	. "$DB_DIR/original/mariadb.sh"
+	for pass in check load; do
+		for spec in "${HEROES_DATABASE:-heroes_database}:hero:$heroes" "${VILLAINS_DATABASE:-villains_database}:villain:$villains"; do
+			IFS=: read -r db table file <<<"$spec"
+			mode=(-v check_only=1)
+			[[ $pass == check ]] || { mode=(); say "original data: $file into $db.$table"; }
+			mkdir -p "$ORIGINAL_COPY/$table"
+			install -m 644 "$file" "$ORIGINAL_COPY/$table/"
+			pg_admin -d "$db" -v file="$ORIGINAL_COPY/$table/${file##*/}" -v source="$file" -v table="$table" \
+				"${mode[@]}" -f "$DB_DIR/original/postgres.psql" ||
+				die "loading $file into $db failed (psql named the line above); every catalogue is unchanged"
+		done
+		if [[ $pass == check ]]; then
+			prepare_original_locations "$locations" "${MYSQL_ROOT[@]}" ||
+				die "loading $locations failed; every catalogue is unchanged"
+		fi
+	done
 	say "original data: $locations into ${LOCATIONS_DATABASE:-locations_database}.locations"
-	load_original_locations "$locations" "${LOCATIONS_DATABASE:-locations_database}" "${MYSQL_ROOT[@]}" ||
-		die "loading $locations failed"
+	apply_original_locations "${LOCATIONS_DATABASE:-locations_database}" "${MYSQL_ROOT[@]}" ||
+		die "copying the rows of $locations failed"
 }
 
 # Stops only the server recorded in our pid file, and only if that pid still runs nx-27017.

@@ -4,6 +4,7 @@
 for original in /original/locations-db/init/*.sql; do
 	if [ -f "$original" ]; then
 		. /import/mariadb.sh
-		load_original_locations "$original" "$MARIADB_DATABASE" mariadb -uroot -p"$MARIADB_ROOT_PASSWORD"
+		prepare_original_locations "$original" mariadb -uroot -p"$MARIADB_ROOT_PASSWORD" &&
+			apply_original_locations "$MARIADB_DATABASE" mariadb -uroot -p"$MARIADB_ROOT_PASSWORD"
 	fi
 done
