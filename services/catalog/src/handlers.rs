@@ -12,9 +12,6 @@ use crate::{
     Catalog, Error,
 };
 
-/// Encoded size of a typical row, to size response buffers.
-const ROW_BYTES: usize = 256;
-
 type Result<T> = std::result::Result<T, Error>;
 
 /// Runs the handler of `endpoint`; `query` and `body` are the request's.
@@ -128,7 +125,7 @@ async fn replace_all(app: &Catalog, body: Incoming) -> Result<Response> {
     Ok(response::json(
         StatusCode::CREATED,
         &created,
-        ROW_BYTES * created.len() + 2,
+        created.iter().map(Character::json_size).sum::<usize>() + 2,
     ))
 }
 
@@ -143,7 +140,7 @@ async fn read(app: &Catalog, body: Incoming) -> Result<Input> {
 }
 
 fn one(status: StatusCode, row: &Character) -> Response {
-    response::json(status, row, ROW_BYTES)
+    response::json(status, row, row.json_size())
 }
 
 fn not_found(app: &Catalog, id: i64) -> Error {
