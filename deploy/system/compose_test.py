@@ -240,6 +240,30 @@ def fight_count() -> int:
     return len(get_json(f"{FIGHTS}/api/fights"))
 
 
+def first_start() -> bool:
+    """A new compose system holds the seed rows of the original's shape, their pictures
+    answer from the published ports, and it lists the three seed fights."""
+    problems = []
+    fights = get_json(f"{FIGHTS}/api/fights")
+    if len(fights) != 3:
+        problems.append(f"GET /api/fights lists {len(fights)} fights, a new system lists 3")
+    seed = (ROOT / "database/heroes-db/03-seed.sql").read_text(encoding="utf-8")
+    hero = get_json(f"http://127.0.0.1:{PORTS['HEROES_PORT']}/api/heroes/random_hero")
+    if f"'{hero.get('name', '').replace(chr(39), chr(39) * 2)}'" not in seed:
+        problems.append(f"random_hero {hero.get('name')!r} is not a seed hero")
+    for port, path in ((PORTS["HEROES_PORT"], "/api/heroes/random_hero"),
+                       (PORTS["LOCATIONS_PORT"], "/api/locations/random_location")):
+        picture = get_json(f"http://127.0.0.1:{port}{path}").get("picture", "")
+        if not picture.startswith(f"http://localhost:{port}/"):
+            problems.append(f"{path}: picture {picture} is not on the published port {port}")
+            continue
+        with urllib.request.urlopen(picture.replace("localhost", "127.0.0.1", 1), timeout=30) as answer:
+            kind = answer.headers.get("content-type")
+            if answer.status != 200 or kind != "image/svg+xml":
+                problems.append(f"{picture} answered {answer.status} {kind}")
+    return record("a new system has the seed rows, their pictures on the published ports and 3 fights", problems)
+
+
 def fights_stored_by_k6(summary: dict) -> int:
     """Passes of the `fight is 200` check in a k6 JSON summary."""
     def walk(group):
@@ -457,6 +481,7 @@ def main() -> int:
         say(f"built and started in {time.monotonic() - build_started:.0f} s")
         if not wait_healthy():
             return 1
+        first_start()
         before = snapshot()
         load_started = time.monotonic()
         k6_compose_run(results_dir)
