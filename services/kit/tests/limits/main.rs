@@ -202,6 +202,17 @@ async fn read_response(stream: &mut TcpStream) -> String {
     }
 }
 
+const KEEP_ALIVE_HELLO: &[u8] = b"GET /hello HTTP/1.1\r\nHost: test\r\n\r\n";
+
+/// A keep-alive connection that has made one request and now sits idle.
+async fn idle_client(addr: SocketAddr) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(KEEP_ALIVE_HELLO).await.unwrap();
+    let response = read_response(&mut stream).await;
+    assert_eq!(status_of(&response), 200, "{response}");
+    stream
+}
+
 fn status_of(response: &str) -> u16 {
     response
         .strip_prefix("HTTP/1.1 ")

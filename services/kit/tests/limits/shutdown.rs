@@ -4,7 +4,6 @@
 
 use super::*;
 
-const KEEP_ALIVE_HELLO: &[u8] = b"GET /hello HTTP/1.1\r\nHost: test\r\n\r\n";
 const KEEP_ALIVE_SLOW: &[u8] = b"GET /slow HTTP/1.1\r\nHost: test\r\n\r\n";
 
 /// Waits until the server refuses new connections: its listener is closed, the drain
@@ -18,6 +17,14 @@ async fn until_refused(addr: SocketAddr) {
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+}
+
+/// Waits for `serve` to return, at most 3 s (the deadline is 5 s).
+async fn returned(server: &mut Server) {
+    tokio::time::timeout(Duration::from_secs(3), &mut server.task)
+        .await
+        .expect("serve returned before its deadline")
+        .unwrap();
 }
 
 fn closes(response: &str) -> bool {
@@ -64,21 +71,14 @@ async fn serve_returns_only_once_every_request_in_flight_is_answered() {
         assert!(response.ends_with("slow"), "{response}");
         assert!(closes(&response), "{response}");
     }
-    tokio::time::timeout(Duration::from_secs(3), &mut server.task)
-        .await
-        .expect("serve returned once the requests were answered")
-        .unwrap();
+    returned(&mut server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_on_an_idle_keep_alive_connection_during_the_drain_is_answered_with_close() {
     let mut server = Server::start(config()).await;
     let addr = server.addr;
-    let mut idle = TcpStream::connect(addr).await.unwrap();
-    idle.write_all(KEEP_ALIVE_HELLO).await.unwrap();
-    let first = read_response(&mut idle).await;
-    assert_eq!(status_of(&first), 200, "{first}");
-    assert!(!closes(&first), "{first}");
+    let mut idle = idle_client(addr).await;
     // Holds the drain open while the idle connection is used again.
     let slow = tokio::spawn(async move { exchange(addr, KEEP_ALIVE_SLOW).await });
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -94,23 +94,15 @@ async fn a_request_on_an_idle_keep_alive_connection_during_the_drain_is_answered
     assert_eq!(rest(&mut idle).await, Some(Vec::new()), "closed after it");
     let slow = slow.await.unwrap();
     assert_eq!(status_of(&slow), 200, "{slow}");
-    tokio::time::timeout(Duration::from_secs(3), &mut server.task)
-        .await
-        .expect("serve returned once the requests were answered")
-        .unwrap();
+    returned(&mut server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_sent_just_before_the_signal_is_answered_and_idle_connections_close() {
     let mut server = Server::start(config()).await;
     let addr = server.addr;
-    let mut idle = TcpStream::connect(addr).await.unwrap();
-    idle.write_all(KEEP_ALIVE_HELLO).await.unwrap();
-    let first = read_response(&mut idle).await;
-    assert_eq!(status_of(&first), 200, "{first}");
-    let mut sending = TcpStream::connect(addr).await.unwrap();
-    sending.write_all(KEEP_ALIVE_HELLO).await.unwrap();
-    let _ = read_response(&mut sending).await;
+    let mut idle = idle_client(addr).await;
+    let mut sending = idle_client(addr).await;
 
     // In the server's socket, maybe not read yet, when the signal comes.
     sending.write_all(KEEP_ALIVE_HELLO).await.unwrap();
@@ -130,10 +122,7 @@ async fn a_request_sent_just_before_the_signal_is_answered_and_idle_connections_
         Some(Vec::new()),
         "idle connection closed"
     );
-    tokio::time::timeout(Duration::from_secs(3), &mut server.task)
-        .await
-        .expect("serve returned before its deadline")
-        .unwrap();
+    returned(&mut server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
