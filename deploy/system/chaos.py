@@ -8,7 +8,8 @@ injects one fault per phase:
   heroes-kill9   kill -9 heroes, start it again after 5 s with the same environment
   pg-restart     restart PostgreSQL (pg_ctlcluster --skip-systemctl-redirect VER main restart)
   mongo-stop     stop MongoDB (database/setup.sh mongodb-stop) for 5 s, then start it
-  fights-term    SIGTERM fights, start it again with the same environment
+  fights-term    SIGTERM fights right after a burst of 200 requests, start it again
+                 with the same environment
 
 For each phase it prints status counts per request, fallbacks served (names containing
 "Fallback"), and the recovery time: from the end of the fault until the last failed or
@@ -49,6 +50,15 @@ PORTS = {
 PHASES = ["heroes-kill9", "pg-restart", "mongo-stop", "fights-term"]
 FAULT_SECONDS = 5
 TIMEOUT = 5.0
+# Requests sent at once right before the SIGTERM of fights, so that the signal finds
+# requests in flight whatever the driver's rate; half of them POST a fight.
+BURST = 200
+BURST_FIGHT = json.dumps({
+    "hero": {"name": "Burst Hero", "level": 5, "picture": "https://p/h.png", "powers": "drain"},
+    "villain": {"name": "Burst Villain", "level": 3, "picture": "https://p/v.png", "powers": "cut"},
+    "location": {"name": "Burst City", "description": "d", "picture": "https://p/l.png",
+                 "type": "CITY"},
+})
 
 
 def log(msg):
@@ -284,14 +294,71 @@ def pg_version():
     return versions[-1]
 
 
+# The running driver, for faults that add requests of their own.
+DRIVER = None
 # Monotonic time each signal was sent and the process was seen gone, by phase, for the
 # count of requests sent before the signal and during the drain.
 SIGNALLED = {}
 EXITED = {}
 
 
-def restart_service(name, sig, pause, phase):
+def burst(driver, n):
+    """Sends `n` requests at once, each on a connection of its own, and returns once all
+    are sent whole (at most 2 s): a signal sent then finds them in flight. Each is
+    recorded as a driver attempt; the fights answered 200 join the driver's."""
+    ready = threading.Barrier(n + 1)
+    sent_all = threading.Event()
+    count = [0]
+
+    def one(i):
+        method, path, body = ("POST", "/api/fights", BURST_FIGHT) if i % 2 else (
+            "GET", "/api/fights/randomfighters", None)
+        conn = http.client.HTTPConnection(HOST, PORTS["fights"], timeout=TIMEOUT)
+        try:
+            conn.connect()
+        except OSError:
+            ready.abort()
+            return
+        try:
+            ready.wait(timeout=5)
+        except threading.BrokenBarrierError:
+            return
+        headers = {"Content-Type": "application/json"} if body else {}
+        try:
+            conn.request(method, path, body=body, headers=headers)
+        except (OSError, http.client.HTTPException):
+            return
+        sent = time.monotonic()
+        with driver.lock:
+            count[0] += 1
+            if count[0] == n:
+                sent_all.set()
+        try:
+            resp = conn.getresponse()
+            data = resp.read()
+            driver.attempt(sent, method, path, resp.status)
+            if method == "POST" and resp.status == 200:
+                with driver.lock:
+                    driver.fight_ids.append(json.loads(data)["id"])
+        except (OSError, http.client.HTTPException) as err:
+            driver.attempt(sent, method, path, type(err).__name__)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    try:
+        ready.wait(timeout=5)
+    except threading.BrokenBarrierError:
+        log("burst: not every connection opened")
+    sent_all.wait(timeout=2)
+    return threads
+
+
+def restart_service(name, sig, pause, phase, before=None):
     pid, argv, env = process_of(name)
+    pending = before() if before else []
     log(f"{name}: {signal.Signals(sig).name} pid {pid}")
     SIGNALLED[phase] = time.monotonic()
     os.kill(pid, sig)
@@ -301,6 +368,8 @@ def restart_service(name, sig, pause, phase):
         wait_exit(pid, 5)
     EXITED[phase] = time.monotonic()
     log(f"{name}: exited {EXITED[phase] - SIGNALLED[phase]:.2f} s after the signal")
+    for t in pending:
+        t.join(timeout=TIMEOUT + 2)
     time.sleep(pause)
     proc = start(name, argv, env)
     log(f"{name}: started again, pid {proc.pid}")
@@ -320,7 +389,7 @@ def fault(phase):
         run(os.path.join(ROOT, "database/setup.sh"), "mongodb")
         return time.monotonic()
     if phase == "fights-term":
-        return restart_service("fights", signal.SIGTERM, 0, phase)
+        return restart_service("fights", signal.SIGTERM, 0, phase, lambda: burst(DRIVER, BURST))
     raise ValueError(phase)
 
 
@@ -407,7 +476,8 @@ def main():
     _, _, fights_env = process_of("fights")
     process_of("heroes")
 
-    driver = Driver(args.rate, args.workers)
+    global DRIVER
+    driver = DRIVER = Driver(args.rate, args.workers)
     log(f"driving {args.rate:g} fights/s with {args.workers} threads")
     # Wall-clock start of each phase, to attribute stored fights by their fightDate.
     walls = {"warmup": time.time()}
