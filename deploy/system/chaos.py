@@ -8,12 +8,16 @@ injects one fault per phase:
   heroes-kill9   kill -9 heroes, start it again after 5 s with the same environment
   pg-restart     restart PostgreSQL (pg_ctlcluster --skip-systemctl-redirect VER main restart)
   mongo-stop     stop MongoDB (database/setup.sh mongodb-stop) for 5 s, then start it
-  fights-term    SIGTERM fights, start it again with the same environment
+  fights-term    SIGTERM fights right after a burst of 200 requests, start it again
+                 with the same environment
 
 For each phase it prints status counts per request, fallbacks served (names containing
 "Fallback"), and the recovery time: from the end of the fault until the last failed or
-fallback iteration. At the end it checks that every fight answered 200 is stored in
-MongoDB (by id) and exits non-zero if any is missing.
+fallback iteration. For fights-term it also counts the phase's requests whose bytes were all
+sent before the signal and how many of them were answered: a drained shutdown answers
+them all. At the end it checks, against MongoDB, that every fight answered 200 is stored (by
+id) and that every fight stored during the run was answered 200, per phase, and exits
+non-zero if either fails or a request sent before SIGTERM went unanswered.
 
   deploy/system/chaos.py [--rate 300] [--settle 10] [--phases heroes-kill9,pg-restart,...]
 
@@ -22,8 +26,10 @@ Needs root (fault injection), the system running (`make up`) and pymongo.
 
 import argparse
 import collections
+import datetime
 import http.client
 import json
+import math
 import os
 import signal
 import subprocess
@@ -44,6 +50,15 @@ PORTS = {
 PHASES = ["heroes-kill9", "pg-restart", "mongo-stop", "fights-term"]
 FAULT_SECONDS = 5
 TIMEOUT = 5.0
+# Requests sent at once right before the SIGTERM of fights, so that the signal finds
+# requests in flight whatever the driver's rate; half of them POST a fight.
+BURST = 200
+BURST_FIGHT = json.dumps({
+    "hero": {"name": "Burst Hero", "level": 5, "picture": "https://p/h.png", "powers": "drain"},
+    "villain": {"name": "Burst Villain", "level": 3, "picture": "https://p/v.png", "powers": "cut"},
+    "location": {"name": "Burst City", "description": "d", "picture": "https://p/l.png",
+                 "type": "CITY"},
+})
 
 
 def log(msg):
@@ -63,10 +78,11 @@ def pid_of(name):
 
 
 def alive(pid):
+    """Whether `pid` runs; a zombie (exited, not yet reaped by its parent) does not."""
     try:
-        os.kill(pid, 0)
-        return True
-    except OSError:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
         return False
 
 
@@ -150,6 +166,9 @@ class Driver:
         self.iterations = collections.Counter()
         # (start time, phase, ok) of every iteration
         self.timeline = []
+        # (time its bytes were all sent, time it ended, "method path", status or error)
+        # of every attempt that reached the socket, retries included
+        self.attempts = []
         self.fight_ids = []
         self.threads = []
         self.late = 0
@@ -197,24 +216,37 @@ class Driver:
             try:
                 headers = {"Content-Type": "application/json"} if body else {}
                 conn.request(method, path, body=body, headers=headers)
+                sent = time.monotonic()
+            except (OSError, http.client.HTTPException) as err:
+                # Not sent whole (refused, or the connection was closed before).
+                conn.close()
+                conn = None
+                if attempt == 1 or not isinstance(err, (BrokenPipeError, ConnectionResetError)):
+                    return None, type(err).__name__, b""
+                continue
+            try:
                 resp = conn.getresponse()
                 data = resp.read()
+                self.attempt(sent, method, path, resp.status)
                 if resp.getheader("connection", "").lower() == "close":
                     conn.close()
                     conn = None
                 return conn, resp.status, data
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as err:
+                self.attempt(sent, method, path, type(err).__name__)
                 conn.close()
                 conn = None
                 if attempt == 1:
                     return None, type(err).__name__, b""
-            except OSError as err:
-                conn.close()
-                return None, type(err).__name__, b""
-            except http.client.HTTPException as err:
+            except (OSError, http.client.HTTPException) as err:
+                self.attempt(sent, method, path, type(err).__name__)
                 conn.close()
                 return None, type(err).__name__, b""
         return conn, "unreachable", b""
+
+    def attempt(self, sent, method, path, outcome):
+        with self.lock:
+            self.attempts.append((sent, time.monotonic(), f"{method} {path}", outcome))
 
     def record(self, phase, kind, status):
         with self.lock:
@@ -262,14 +294,82 @@ def pg_version():
     return versions[-1]
 
 
-def restart_service(name, sig, pause):
+# The running driver, for faults that add requests of their own.
+DRIVER = None
+# Monotonic time each signal was sent and the process was seen gone, by phase, for the
+# count of requests sent before the signal and during the drain.
+SIGNALLED = {}
+EXITED = {}
+
+
+def burst(driver, n):
+    """Sends `n` requests at once, each on a connection of its own, and returns once all
+    are sent whole (at most 2 s): a signal sent then finds them in flight. Each is
+    recorded as a driver attempt; the fights answered 200 join the driver's."""
+    ready = threading.Barrier(n + 1)
+    sent_all = threading.Event()
+    count = [0]
+
+    def one(i):
+        method, path, body = ("POST", "/api/fights", BURST_FIGHT) if i % 2 else (
+            "GET", "/api/fights/randomfighters", None)
+        conn = http.client.HTTPConnection(HOST, PORTS["fights"], timeout=TIMEOUT)
+        try:
+            conn.connect()
+        except OSError:
+            ready.abort()
+            return
+        try:
+            ready.wait(timeout=5)
+        except threading.BrokenBarrierError:
+            return
+        headers = {"Content-Type": "application/json"} if body else {}
+        try:
+            conn.request(method, path, body=body, headers=headers)
+        except (OSError, http.client.HTTPException):
+            return
+        sent = time.monotonic()
+        with driver.lock:
+            count[0] += 1
+            if count[0] == n:
+                sent_all.set()
+        try:
+            resp = conn.getresponse()
+            data = resp.read()
+            driver.attempt(sent, method, path, resp.status)
+            if method == "POST" and resp.status == 200:
+                with driver.lock:
+                    driver.fight_ids.append(json.loads(data)["id"])
+        except (OSError, http.client.HTTPException) as err:
+            driver.attempt(sent, method, path, type(err).__name__)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    try:
+        ready.wait(timeout=5)
+    except threading.BrokenBarrierError:
+        log("burst: not every connection opened")
+    sent_all.wait(timeout=2)
+    return threads
+
+
+def restart_service(name, sig, pause, phase, before=None):
     pid, argv, env = process_of(name)
+    pending = before() if before else []
     log(f"{name}: {signal.Signals(sig).name} pid {pid}")
+    SIGNALLED[phase] = time.monotonic()
     os.kill(pid, sig)
     if not wait_exit(pid, 15):
         log(f"{name}: still running after 15 s, SIGKILL")
         os.kill(pid, signal.SIGKILL)
         wait_exit(pid, 5)
+    EXITED[phase] = time.monotonic()
+    log(f"{name}: exited {EXITED[phase] - SIGNALLED[phase]:.2f} s after the signal")
+    for t in pending:
+        t.join(timeout=TIMEOUT + 2)
     time.sleep(pause)
     proc = start(name, argv, env)
     log(f"{name}: started again, pid {proc.pid}")
@@ -279,7 +379,7 @@ def restart_service(name, sig, pause):
 
 def fault(phase):
     if phase == "heroes-kill9":
-        return restart_service("heroes", signal.SIGKILL, FAULT_SECONDS)
+        return restart_service("heroes", signal.SIGKILL, FAULT_SECONDS, phase)
     if phase == "pg-restart":
         run("pg_ctlcluster", "--skip-systemctl-redirect", pg_version(), "main", "restart")
         return time.monotonic()
@@ -289,7 +389,7 @@ def fault(phase):
         run(os.path.join(ROOT, "database/setup.sh"), "mongodb")
         return time.monotonic()
     if phase == "fights-term":
-        return restart_service("fights", signal.SIGTERM, 0)
+        return restart_service("fights", signal.SIGTERM, 0, phase, lambda: burst(DRIVER, BURST))
     raise ValueError(phase)
 
 
@@ -302,13 +402,53 @@ def recovery(driver, phase, fault_end):
 # --------------------------------------------------------------------------------------
 
 
-def verify(ids, env):
+def sent_between(driver, since, until, at):
+    """Requests sent whole from `since` to `until`: (sent, answered, Counter of the rest,
+    answered at or after `at`). Answered means any HTTP status; the rest is EOF, reset or
+    timeout."""
+    sent = [(end, outcome) for t, end, _, outcome in driver.attempts if since <= t < until]
+    unanswered = collections.Counter(o for _, o in sent if not isinstance(o, int))
+    late = sum(1 for end, o in sent if isinstance(o, int) and end >= at)
+    return len(sent), len(sent) - sum(unanswered.values()), unanswered, late
+
+
+def fights_collection(env):
     import pymongo
-    from bson import ObjectId
 
     url = env.get("MONGODB_URL", "mongodb://127.0.0.1:27017")
     name = env.get("MONGODB_DATABASE", "fights")
-    coll = pymongo.MongoClient(url, serverSelectionTimeoutMS=10000)[name]["Fights"]
+    return pymongo.MongoClient(url, serverSelectionTimeoutMS=10000)[name]["Fights"]
+
+
+def unanswered_stored(ids, env, windows):
+    """Per phase, (fights stored with a fightDate in its window, of them not answered
+    200). `windows` maps a phase to its (start, end) wall-clock seconds."""
+    coll = fights_collection(env)
+    answered = set(ids)
+    # Whole seconds, rounded outwards: the MongoDB stand-in's find compares dates at
+    # second granularity; the windows below are exact.
+    first = math.floor(min(start for start, _ in windows.values()))
+    last = math.ceil(max(end for _, end in windows.values()))
+    counts = {phase: [0, 0] for phase in windows}
+    query = {
+        "fightDate": {
+            "$gte": datetime.datetime.fromtimestamp(first, datetime.timezone.utc),
+            "$lt": datetime.datetime.fromtimestamp(last, datetime.timezone.utc),
+        }
+    }
+    for doc in coll.find(query, {"_id": 1, "fightDate": 1}):
+        at = doc["fightDate"].replace(tzinfo=datetime.timezone.utc).timestamp()
+        for phase, (start, end) in windows.items():
+            if start <= at < end:
+                counts[phase][0] += 1
+                counts[phase][1] += str(doc["_id"]) not in answered
+    return counts
+
+
+def verify(ids, env):
+    from bson import ObjectId
+
+    coll = fights_collection(env)
     unique = sorted(set(ids))
     found = set()
     for i in range(0, len(unique), 1000):
@@ -336,8 +476,11 @@ def main():
     _, _, fights_env = process_of("fights")
     process_of("heroes")
 
-    driver = Driver(args.rate, args.workers)
+    global DRIVER
+    driver = DRIVER = Driver(args.rate, args.workers)
     log(f"driving {args.rate:g} fights/s with {args.workers} threads")
+    # Wall-clock start of each phase, to attribute stored fights by their fightDate.
+    walls = {"warmup": time.time()}
     driver.start()
     time.sleep(args.warmup)
     ends = {}
@@ -345,6 +488,7 @@ def main():
     try:
         for phase in phases:
             driver.phase = phase
+            walls[phase] = time.time()
             started[phase] = time.monotonic()
             log(f"phase {phase}")
             # Iterations of the previous phase finish before this fault, so that none
@@ -353,9 +497,12 @@ def main():
             ends[phase] = fault(phase)
             time.sleep(args.settle)
         driver.phase = "after"
+        walls["after"] = time.time()
         time.sleep(2)
     finally:
         driver.stop()
+    # Fights answered after the driver stopped are stamped before this.
+    walls["end"] = time.time()
 
     elapsed = time.monotonic() - driver.t0
     total = sum(driver.iterations.values())
@@ -371,14 +518,37 @@ def main():
         rec = f"{recovery(driver, phase, ends[phase]):.2f}" if phase in ends else "-"
         print(f"{phase:<14} {driver.iterations[phase]:>6} {driver.fallbacks[phase]:>8} {rec:>10}  {statuses}")
 
+    failed = False
+    for phase in phases:
+        if phase not in SIGNALLED or phase != "fights-term":
+            continue
+        at = SIGNALLED[phase]
+        sent, answered, unanswered, in_flight = sent_between(driver, started[phase], at, at)
+        rest = ", ".join(f"{k}: {v}" for k, v in sorted(unanswered.items())) or "none"
+        print()
+        print(f"{phase}: requests sent in the phase before the signal: {sent}; answered: {answered}"
+              f" ({in_flight} of them after it); unanswered: {rest}")
+        failed |= bool(unanswered)
+        sent, answered, unanswered, _ = sent_between(driver, at, EXITED[phase], at)
+        rest = ", ".join(f"{k}: {v}" for k, v in sorted(unanswered.items())) or "none"
+        print(f"{phase}: sent after the signal until it exited: {sent}; answered: {answered};"
+              f" unanswered (a connection it had closed): {rest}")
+
     answered, stored, missing, dup = verify(driver.fight_ids, fights_env)
     print()
     print(f"fights answered 200: {answered}; stored in MongoDB: {stored}; missing: {len(missing)}"
           + (f"; duplicate ids answered: {dup}" if dup else ""))
     if missing:
         print("missing ids: " + " ".join(missing[:50]) + (" ..." if len(missing) > 50 else ""))
-        sys.exit(1)
-    if dup:
+    order = ["warmup"] + phases + ["after", "end"]
+    windows = {p: (walls[p], walls[order[i + 1]]) for i, p in enumerate(order[:-1])}
+    counts = unanswered_stored(driver.fight_ids, fights_env, windows)
+    print("fights stored, by phase of their fightDate (of them not answered 200): "
+          + ", ".join(f"{p} {counts[p][0]} ({counts[p][1]})" for p in order[:-1]))
+    unanswered_total = sum(n for _, n in counts.values())
+    if missing or dup or unanswered_total:
+        failed = True
+    if failed:
         sys.exit(1)
 
 

@@ -137,6 +137,16 @@ impl Connections {
         self.len() == 0
     }
 
+    /// Connections with a request being handled or its answer being written.
+    pub fn busy(&self) -> usize {
+        self.open
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .filter(|c| c.busy.load(Relaxed) > 0)
+            .count()
+    }
+
     fn micros(&self, at: Instant) -> u64 {
         u64::try_from(at.duration_since(self.epoch).as_micros()).unwrap_or(u64::MAX)
     }
@@ -209,7 +219,9 @@ mod tests {
         let (_busy_a, _) = connections.start_request(&a, now);
         let (busy_b, _) = connections.start_request(&b, now);
         assert!(matches!(connections.admit(), Admission::Full));
+        assert_eq!(connections.busy(), 2);
         drop(busy_b);
+        assert_eq!(connections.busy(), 1);
         let c = admitted(connections.admit());
         assert!(!is_open(&connections, &b));
         let (_busy_c, _) = connections.start_request(&c, now);

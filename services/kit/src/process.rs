@@ -21,6 +21,9 @@ use crate::{
 /// The future that tells a running service to stop.
 pub type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
 
+/// How long the runtime waits for its blocking tasks once the service has stopped.
+const RUNTIME_CLOSE: Duration = Duration::from_secs(1);
+
 /// A service's whole configuration.
 pub trait ServiceConfig {
     fn server(&self) -> &ServerConfig;
@@ -66,7 +69,7 @@ where
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         let bind = config.server().bind;
         let listener = match TcpListener::bind(bind).await {
             Ok(listener) => listener,
@@ -86,7 +89,11 @@ where
                 ExitCode::FAILURE
             }
         }
-    })
+    });
+    // `serve` has drained and the pools are closed; what may be left is a blocking task
+    // (a name lookup, say) that dropping the runtime would wait for without bound.
+    runtime.shutdown_timeout(RUNTIME_CLOSE);
+    code
 }
 
 /// Exit code of `healthcheck`: 0 when `/q/health/ready` answers 200 within 2 s.

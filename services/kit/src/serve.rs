@@ -1,15 +1,17 @@
 //! The HTTP/1 serve loop: accept with a connection bound, read request bodies within
 //! their bounds, route the kit's own `/q/*` endpoints, hand everything else to the
-//! service, record metrics, and drain in-flight requests on shutdown.
+//! service, record metrics, and drain on shutdown: every request already received is
+//! answered before `serve` returns, up to a deadline.
 
 use std::{
     convert::Infallible,
     future::Future,
     net::SocketAddr,
     sync::{
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
         Arc,
     },
+    task::Poll,
     time::{Duration, Instant},
 };
 
@@ -24,8 +26,9 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::Serialize;
 use tokio::{
     io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
-    net::TcpListener,
+    net::{TcpListener, TcpStream},
     sync::{watch, Semaphore},
+    task::JoinSet,
 };
 
 use crate::{
@@ -61,6 +64,15 @@ const MAX_REFUSING: usize = 64;
 /// How long a refused client has to read its 503 before the socket is closed.
 const REFUSAL_TIME: Duration = Duration::from_secs(1);
 
+/// How long idle connections stay open after the stop signal even when no request is in
+/// progress: a request a client sent just before the signal may still be unread in the
+/// socket, and closing then would reset it unanswered. Bounded by the shutdown timeout.
+const IDLE_LINGER: Duration = Duration::from_millis(250);
+/// How often the drain looks whether any request is still in progress: a scan of the
+/// connection table paid only while shutting down, instead of a shared counter touched
+/// by every request.
+const DRAIN_POLL: Duration = Duration::from_millis(10);
+
 /// Limits and timeouts of the serve loop, shared by every service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
@@ -87,7 +99,8 @@ pub struct ServerConfig {
     /// `/q/*` requests (health, metrics, OpenAPI) handled at once, apart from
     /// `max_in_flight` so that probes and API requests cannot starve each other.
     pub max_in_flight_q: usize,
-    /// How long shutdown waits for in-flight requests.
+    /// How long the drain may take after the stop signal; past it the connections
+    /// still open are cut, so that a hung request cannot keep the process alive.
     pub shutdown_timeout: Duration,
     /// Tokio worker threads; 1 selects the single-threaded scheduler.
     pub worker_threads: usize,
@@ -221,9 +234,13 @@ pub struct Server<A> {
     refusing: Arc<Semaphore>,
     /// The whole 503 answer to a client past the connection bound, encoded once.
     refusal: Bytes,
-    /// Set to `true` when the server shuts down; every connection holds a receiver, so
-    /// the sender also tells when the last connection has closed.
-    stop: watch::Sender<bool>,
+    /// Set once the stop signal came: from then on every answer carries
+    /// `Connection: close`, so each connection ends after the request it is serving or
+    /// the one next received.
+    draining: AtomicBool,
+    /// Set to `true` once the drain closes the connections that are idle: when no
+    /// request is in progress any more and [`IDLE_LINGER`] has passed.
+    close_idle: watch::Sender<bool>,
     cors: Cors,
     http: http1::Builder,
 }
@@ -286,7 +303,8 @@ impl<A: App> Server<A> {
             }),
             refusing: Arc::new(Semaphore::new(MAX_REFUSING)),
             refusal: refusal(),
-            stop: watch::Sender::new(false),
+            draining: AtomicBool::new(false),
+            close_idle: watch::Sender::new(false),
             cors: config.cors.clone(),
             http,
         })
@@ -304,12 +322,12 @@ impl<A: App> Server<A> {
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let server = self.clone();
-        let stop = self.stop.subscribe();
+        let close_idle = self.close_idle.subscribe();
         let admission = self.connections.admit();
         async move {
             match admission {
                 Admission::Admitted(connection) => {
-                    server.serve_connection(io, &connection, stop).await;
+                    server.serve_connection(io, &connection, close_idle).await;
                     server.connections.remove(&connection);
                 }
                 Admission::Full => server.refuse(io).await,
@@ -321,7 +339,7 @@ impl<A: App> Server<A> {
         self: &Arc<Self>,
         io: I,
         connection: &Arc<Connection>,
-        stop: watch::Receiver<bool>,
+        mut close_idle: watch::Receiver<bool>,
     ) where
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -344,7 +362,7 @@ impl<A: App> Server<A> {
                 conn.as_mut().graceful_shutdown();
                 conn.await
             }
-            () = stopping(stop) => {
+            () = signalled(&mut close_idle) => {
                 conn.as_mut().graceful_shutdown();
                 conn.await
             }
@@ -391,7 +409,13 @@ impl<A: App> Server<A> {
         self.metrics
             .record(route, response.status().as_u16(), start.elapsed());
         self.cors.apply(origin.as_ref(), response.headers_mut());
-        let response = if last { closing(response) } else { response };
+        // Read after the answer is made, so that a request in progress when the drain
+        // starts is the last of its connection too.
+        let response = if last || self.draining.load(Ordering::Relaxed) {
+            closing(response)
+        } else {
+            response
+        };
         response.map(|body| Written { body, _busy: busy })
     }
 
@@ -587,10 +611,10 @@ fn refusal() -> Bytes {
     Bytes::from(out)
 }
 
-/// Resolves once the server shuts down.
-async fn stopping(mut stop: watch::Receiver<bool>) {
+/// Resolves once `flag` is `true`.
+async fn signalled(flag: &mut watch::Receiver<bool>) {
     // An error means the server is gone, which cannot happen while a connection holds it.
-    let _ = stop.wait_for(|stopping| *stopping).await;
+    let _ = flag.wait_for(|set| *set).await;
 }
 
 /// `response` with `Connection: close`, so that hyper closes the connection after it.
@@ -608,8 +632,12 @@ struct Health<'a> {
     checks: &'a [Check],
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then stops accepting and
-/// waits up to `shutdown_timeout` for open requests to finish.
+/// Serves `app` on `listener` until `shutdown` completes, then drains: stops accepting,
+/// lets every request already received finish and be answered, answers one arriving
+/// meanwhile on an open connection too, each with `Connection: close`, then closes the
+/// idle connections. Returns once every connection task has ended, so that the caller
+/// closes its pools and the runtime with nothing left running; past `shutdown_timeout`
+/// the connections still open are cut.
 pub async fn serve<A: App>(
     listener: TcpListener,
     app: Arc<A>,
@@ -617,6 +645,8 @@ pub async fn serve<A: App>(
     shutdown: impl Future<Output = ()>,
 ) {
     let server = Server::new(app, config);
+    // Every connection task: the drain waits for them all, and can cut them at the deadline.
+    let mut tasks = JoinSet::new();
     tokio::pin!(shutdown);
 
     // The loop never waits for room: a client past every bound is answered 503 at
@@ -632,20 +662,81 @@ pub async fn serve<A: App>(
                     continue;
                 }
             },
+            Some(ended) = tasks.join_next(), if !tasks.is_empty() => {
+                report(ended);
+                continue;
+            }
             () = &mut shutdown => break,
         };
-        // Responses are written in one piece; waiting for more to coalesce only adds latency.
-        let _ = stream.set_nodelay(true);
-        tokio::spawn(server.connection(stream));
+        spawn_connection(&server, &mut tasks, stream);
     }
 
+    // Handshakes the kernel completed before the signal belong to clients that may
+    // already have sent a request: they are served like the others, not reset.
+    while let Some(Ok((stream, _))) = std::future::poll_fn(|cx| {
+        Poll::Ready(match listener.poll_accept(cx) {
+            Poll::Ready(accepted) => Some(accepted),
+            Poll::Pending => None,
+        })
+    })
+    .await
+    {
+        spawn_connection(&server, &mut tasks, stream);
+    }
     drop(listener);
-    log::info!("shutting down: waiting for in-flight requests");
-    server.stop.send_replace(true);
-    tokio::select! {
-        () = server.stop.closed() => log::info!("all connections closed"),
-        () = tokio::time::sleep(config.shutdown_timeout) => {
-            log::warn!("shutdown deadline passed with connections still open");
+    server.draining.store(true, Ordering::Relaxed);
+    log::info!(
+        "shutting down: {} connections open, {} with a request in progress",
+        server.connections.len(),
+        server.connections.busy()
+    );
+    drain(&server, &mut tasks, config.shutdown_timeout).await;
+}
+
+fn spawn_connection<A: App>(server: &Arc<Server<A>>, tasks: &mut JoinSet<()>, stream: TcpStream) {
+    // Responses are written in one piece; waiting for more to coalesce only adds latency.
+    let _ = stream.set_nodelay(true);
+    tasks.spawn(server.connection(stream));
+}
+
+/// Waits for every connection task to end; once no request is in progress and
+/// [`IDLE_LINGER`] has passed, closes the idle connections. At `timeout` cuts what is
+/// left.
+async fn drain<A: App>(server: &Server<A>, tasks: &mut JoinSet<()>, timeout: Duration) {
+    let linger_end = Instant::now() + IDLE_LINGER.min(timeout);
+    let deadline = tokio::time::sleep(timeout);
+    tokio::pin!(deadline);
+    let mut poll = tokio::time::interval(DRAIN_POLL);
+    let mut idle_open = true;
+    loop {
+        tokio::select! {
+            ended = tasks.join_next() => match ended {
+                Some(ended) => report(ended),
+                None => break,
+            },
+            _ = poll.tick(), if idle_open => {
+                if Instant::now() >= linger_end && server.connections.busy() == 0 {
+                    server.close_idle.send_replace(true);
+                    idle_open = false;
+                }
+            }
+            () = &mut deadline => {
+                let (open, busy) = (tasks.len(), server.connections.busy());
+                log::warn!(
+                    "shutdown deadline of {timeout:?} passed: cutting {open} connections, \
+                     {busy} with a request in progress"
+                );
+                tasks.shutdown().await;
+                return;
+            }
         }
+    }
+    log::info!("drained: every request answered, all connections closed");
+}
+
+/// Logs a connection task that did not end normally.
+fn report(ended: Result<(), tokio::task::JoinError>) {
+    if let Err(err) = ended {
+        log::error!("connection task failed: {err}");
     }
 }

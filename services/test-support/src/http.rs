@@ -128,3 +128,57 @@ pub async fn stalled_get(addr: std::net::SocketAddr, path: &str) -> (TcpStream, 
     }
     (stream, String::from_utf8_lossy(&head).into_owned())
 }
+
+/// One client connection kept alive between requests, sent one at a time: for what a
+/// server does with a connection it already holds, which a pooling client hides.
+pub struct KeepAlive {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    connection: tokio::task::JoinHandle<()>,
+}
+
+impl KeepAlive {
+    pub async fn open(addr: std::net::SocketAddr) -> Self {
+        let stream = TcpStream::connect(addr)
+            .await
+            .unwrap_or_else(|err| panic!("cannot connect to {addr}: {err}"));
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .expect("HTTP/1 handshake");
+        let connection = tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        Self { sender, connection }
+    }
+
+    /// `GET path` on this connection; an error when the server closed it without an
+    /// answer.
+    pub async fn get(&mut self, path: &str) -> Result<Reply, hyper::Error> {
+        let req = Request::get(path)
+            .header("host", "test")
+            .body(Full::new(Bytes::new()))
+            .expect("valid request");
+        self.sender.ready().await?;
+        let resp = self.sender.send_request(req).await?;
+        let (parts, body) = resp.into_parts();
+        let bytes = body.collect().await?.to_bytes();
+        Ok(Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body: String::from_utf8(bytes.to_vec()).expect("UTF-8 body"),
+        })
+    }
+
+    /// Whether the connection has ended (the server closed it) within `limit`.
+    pub async fn closed_within(&mut self, limit: std::time::Duration) -> bool {
+        tokio::time::timeout(limit, &mut self.connection)
+            .await
+            .is_ok()
+    }
+}
+
+impl Drop for KeepAlive {
+    fn drop(&mut self) {
+        self.connection.abort();
+    }
+}

@@ -10,7 +10,7 @@ pub mod http;
 pub mod process;
 pub mod spawn;
 
-pub use http::{Client, Reply};
+pub use http::{Client, KeepAlive, Reply};
 pub use process::ChildService;
 pub use spawn::{spawn, Spawned};
 

@@ -1,9 +1,10 @@
 //! A service binary run as a child process, for what an in-process service cannot show:
-//! the memory the service's process holds.
+//! the memory the service's process holds, and what it does on a stop signal until it
+//! exits.
 
 use std::{
-    net::TcpListener,
-    process::{Child, Command, Stdio},
+    net::{SocketAddr, TcpListener},
+    process::{Child, Command, ExitStatus, Stdio},
     time::{Duration, Instant},
 };
 
@@ -54,6 +55,37 @@ impl ChildService {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// Where the service listens, for clients that speak raw TCP.
+    pub fn addr(&self) -> SocketAddr {
+        self.base
+            .trim_start_matches("http://")
+            .parse()
+            .expect("the base URL holds a socket address")
+    }
+
+    /// Sends SIGTERM, as an orchestrator stopping the service does.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap_or_else(|err| panic!("cannot run kill: {err}"));
+        assert!(status.success(), "kill -TERM failed: {status}");
+    }
+
+    /// Waits for the process to exit, at most `limit`; `None` if it is still running.
+    pub async fn exited_within(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if started.elapsed() >= limit {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// The largest resident set the process has had so far, in KiB (`VmHWM`).

@@ -9,6 +9,7 @@ mod listings;
 mod page;
 mod real_services;
 mod resilience;
+mod shutdown;
 mod stats;
 mod storage;
 mod support;

@@ -22,7 +22,7 @@ use hyper::{body::Incoming, server::conn::http1, service::service_fn};
 use hyper_util::rt::TokioIo;
 use kit::config::Env;
 use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
-use test_support::{Client, Spawned};
+use test_support::{ChildService, Client, Spawned};
 use tokio::{net::TcpListener, task::JoinHandle};
 
 pub const HERO: &str = r#"{"id":1,"name":"Luke Skywalker","otherName":"Luke","level":10,"picture":"https://example.com/luke.png","powers":"Uses light sabre, The force"}"#;
@@ -358,6 +358,43 @@ pub async fn spawn_resolving(
         service,
         client: Client::new(),
         _db: db,
+    }
+}
+
+/// The fights binary run as a child process against `downstreams` and a fresh database:
+/// for what only a process shows, such as what a stop signal does to it.
+pub struct Process {
+    pub service: ChildService,
+    db: TestDb,
+}
+
+impl Process {
+    pub async fn start(downstreams: &Downstreams, extra: &[(&str, &str)]) -> Self {
+        let (mongo_url, database) = test_support::db::mongodb();
+        let db = TestDb::open(&mongo_url, &database).await;
+        let mut env = vec![
+            ("MONGODB_URL", mongo_url.as_str()),
+            ("MONGODB_DATABASE", database.as_str()),
+            ("HEROES_URL", downstreams.heroes.as_str()),
+            ("VILLAINS_URL", downstreams.villains.as_str()),
+            ("LOCATIONS_URL", downstreams.locations.as_str()),
+        ];
+        env.extend_from_slice(extra);
+        let service = ChildService::start(env!("CARGO_BIN_EXE_fights"), &env).await;
+        Self { service, db }
+    }
+
+    /// Whether the fight `id` is in the collection.
+    pub async fn stored(&self, id: &str) -> bool {
+        let id = ObjectId::parse_str(id).unwrap_or_else(|err| panic!("{id}: {err}"));
+        mongo_client(&self.db.url)
+            .await
+            .database(&self.db.name)
+            .collection::<Document>("Fights")
+            .find_one(doc! { "_id": id })
+            .await
+            .unwrap()
+            .is_some()
     }
 }
 

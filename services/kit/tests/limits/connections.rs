@@ -4,17 +4,6 @@
 
 use super::*;
 
-const KEEP_ALIVE_HELLO: &[u8] = b"GET /hello HTTP/1.1\r\nHost: test\r\n\r\n";
-
-/// A keep-alive connection that has made one request and now sits idle.
-async fn idle_client(addr: SocketAddr) -> TcpStream {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream.write_all(KEEP_ALIVE_HELLO).await.unwrap();
-    let response = read_response(&mut stream).await;
-    assert_eq!(status_of(&response), 200, "{response}");
-    stream
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_every_connection_held_by_idle_clients_a_new_client_is_served_within_a_second() {
     let server = Server::start(ServerConfig {

@@ -4,12 +4,11 @@
 //! The catalogue's in-process tests share their memory with the test itself, so this
 //! one runs the heroes binary as a child process and reads the peak resident set
 //! (`VmHWM`) the kernel kept for it: a number that holds whatever the timing.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use test_support::ChildService;
 
-const SCHEMA: &str = include_str!("../../../database/heroes-db/01-schema.sql");
-const NOTIFY: &str = include_str!("../../../database/heroes-db/02-notify.sql");
+use crate::{NOTIFY, SCHEMA};
+
 /// 500 heroes with 60 KB powers: a 30 MB table.
 const LARGE: &str = "INSERT INTO hero (id, level, name, powers) \
      SELECT nextval('hero_seq'), 1, 'Hero ' || i, repeat('x', 61440) \
