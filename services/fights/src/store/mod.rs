@@ -37,7 +37,7 @@ use crate::{
     model::{Fight, FightDoc},
 };
 pub use stats::StatsQuery;
-use writer::{write_batches, Pending};
+use writer::{write_batches, Claim, Pending};
 
 /// The collection of the original system.
 const COLLECTION: &str = "Fights";
@@ -193,26 +193,34 @@ impl FightStore {
         ))
     }
 
-    /// Stores `doc`; returns once MongoDB acknowledged it. A fight still queued when the
-    /// request gives up is not written: the writer skips requests no longer waiting.
+    /// Stores `doc`; returns once MongoDB acknowledged it, and answers an error only when
+    /// the fight is not stored (see [`writer`]). A fight still queued when its request's
+    /// MongoDB timeout is up is given up and never written; a fight already in an insert
+    /// is waited for, the insert itself being bounded by the same timeout.
     pub async fn insert(&self, doc: FightDoc) -> Result<Fight, Error> {
         let stored = match &self.writer {
             None => {
-                self.inserts
-                    .timed(1, self.bounded(self.fights.insert_one(&doc)))
-                    .await?;
+                writer::store(&self.fights, &[&doc], self.timeout, &self.inserts).await?;
                 doc
             }
             Some(writer) => {
-                let (done, outcome) = oneshot::channel();
-                writer
-                    .try_send(Pending { doc, done })
-                    .map_err(|err| match err {
-                        mpsc::error::TrySendError::Full(_) => Error::Overloaded,
-                        mpsc::error::TrySendError::Closed(_) => Error::WriterStopped,
-                    })?;
-                self.bounded(async { outcome.await.map_err(|_| Error::WriterStopped)? })
-                    .await?
+                let (done, mut outcome) = oneshot::channel();
+                let claim = Arc::new(Claim::default());
+                let pending = Pending {
+                    doc,
+                    claim: claim.clone(),
+                    done,
+                };
+                writer.try_send(pending).map_err(|err| match err {
+                    mpsc::error::TrySendError::Full(_) => Error::Overloaded,
+                    mpsc::error::TrySendError::Closed(_) => Error::WriterStopped,
+                })?;
+                let answer = match tokio::time::timeout(self.timeout, &mut outcome).await {
+                    Ok(answer) => answer,
+                    Err(_) if claim.give_up() => return Err(Error::StoreTimeout(self.timeout)),
+                    Err(_) => outcome.await,
+                };
+                answer.map_err(|_| Error::WriterStopped)??
             }
         };
         Ok(stored.into())

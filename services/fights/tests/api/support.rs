@@ -171,13 +171,14 @@ async fn answer(kind: Kind, faults: &Faults, path: &str) -> Response<Full<Bytes>
         .unwrap()
 }
 
-/// A URL where nothing listens: a downstream that is stopped.
-/// A TCP relay to a real server that can stop relaying: stands in for a MongoDB that took
-/// the connection and then went silent (hung, or cut off by the network), which the shared
-/// real server cannot be made to do without breaking every other test.
+/// A TCP relay to a real server that can stop relaying or delay what reaches the server:
+/// stands in for a MongoDB that took the connection and then went silent (hung, or cut
+/// off by the network) or answers slowly, which the shared real server cannot be made to
+/// do without breaking every other test.
 pub struct Relay {
     pub url: String,
     frozen: Arc<AtomicBool>,
+    request_delay_ms: Arc<AtomicU64>,
     accept: JoinHandle<()>,
 }
 
@@ -196,7 +197,8 @@ impl Relay {
             listener.local_addr().unwrap()
         );
         let frozen = Arc::new(AtomicBool::new(false));
-        let flag = frozen.clone();
+        let request_delay_ms = Arc::new(AtomicU64::new(0));
+        let (flag, delay) = (frozen.clone(), request_delay_ms.clone());
         let accept = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
@@ -204,13 +206,22 @@ impl Relay {
                 };
                 let (client_read, client_write) = client.into_split();
                 let (server_read, server_write) = server.into_split();
-                tokio::spawn(relay(client_read, server_write, flag.clone()));
-                tokio::spawn(relay(server_read, client_write, flag.clone()));
+                let requests = Direction {
+                    frozen: flag.clone(),
+                    delay_ms: delay.clone(),
+                };
+                let replies = Direction {
+                    frozen: flag.clone(),
+                    delay_ms: Arc::new(AtomicU64::new(0)),
+                };
+                tokio::spawn(relay(client_read, server_write, requests));
+                tokio::spawn(relay(server_read, client_write, replies));
             }
         });
         Self {
             url,
             frozen,
+            request_delay_ms,
             accept,
         }
     }
@@ -218,6 +229,12 @@ impl Relay {
     /// From now on nothing more reaches either side; connections stay open.
     pub fn freeze(&self) {
         self.frozen.store(true, SeqCst);
+    }
+
+    /// From now on every command reaches the server `delay` late.
+    pub fn delay_requests(&self, delay: Duration) {
+        self.request_delay_ms
+            .store(delay.as_millis() as u64, SeqCst);
     }
 }
 
@@ -227,27 +244,52 @@ impl Drop for Relay {
     }
 }
 
+/// What a relay does to one direction of a connection.
+struct Direction {
+    frozen: Arc<AtomicBool>,
+    delay_ms: Arc<AtomicU64>,
+}
+
+/// Relays `from` to `to`: a reader hands each chunk over with the time it arrived, and
+/// the writer sends it the configured delay after that, so that a command read in several
+/// chunks is delayed once.
 async fn relay(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
-    frozen: Arc<AtomicBool>,
+    direction: Direction,
 ) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut buf = vec![0; 64 * 1024];
-    loop {
-        let n = match from.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        while frozen.load(SeqCst) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
+    let reader = tokio::spawn(async move {
+        let mut buf = vec![0; 64 * 1024];
+        loop {
+            match from.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    if tx
+                        .send((tokio::time::Instant::now(), buf[..n].to_vec()))
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    while let Some((arrived, chunk)) = rx.recv().await {
+        let delay = Duration::from_millis(direction.delay_ms.load(SeqCst));
+        tokio::time::sleep_until(arrived + delay).await;
+        while direction.frozen.load(SeqCst) {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        if to.write_all(&buf[..n]).await.is_err() {
-            return;
+        if to.write_all(&chunk).await.is_err() {
+            break;
         }
     }
+    reader.abort();
 }
 
+/// A URL where nothing listens: a downstream that is stopped.
 pub async fn closed_url() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -297,6 +339,17 @@ pub struct App {
 impl App {
     pub fn url(&self, path: &str) -> String {
         self.service.url(path)
+    }
+
+    /// How many fights the service's collection holds, read around the service.
+    pub async fn stored_fights(&self) -> u64 {
+        mongo_client(&self._db.url)
+            .await
+            .database(&self._db.name)
+            .collection::<Document>("Fights")
+            .count_documents(doc! {})
+            .await
+            .unwrap()
     }
 
     /// Writes `fights` straight into the service's collection, 500 to a command.
