@@ -75,23 +75,19 @@ impl Input {
         if let Some(message) = kit::rules::name_violation(self.name.as_deref()) {
             check("name", message);
         }
-        let level = match self.level {
-            None => {
-                check("level", "must not be null");
-                0
-            }
-            Some(level) if level < 1 => {
-                check("level", "must be greater than or equal to 1");
-                0
-            }
-            Some(level) => i32::try_from(level).unwrap_or_else(|_| {
+        let level = match (self.level, kit::rules::level_violation(self.level)) {
+            (Some(level), None) => i32::try_from(level).unwrap_or_else(|_| {
                 check("level", "must be less than or equal to 2147483647");
                 0
             }),
+            (_, message) => {
+                check("level", message.unwrap_or("must not be null"));
+                0
+            }
         };
         for (field, value) in [("otherName", &self.other_name), ("picture", &self.picture)] {
-            if value.as_ref().is_some_and(|v| v.chars().count() > 255) {
-                check(field, "size must be between 0 and 255");
+            if let Some(message) = kit::rules::picture_violation(value.as_deref()) {
+                check(field, message);
             }
         }
         for (field, value) in [

@@ -4,11 +4,6 @@
 use kit::Violation;
 use serde::{Deserialize, Serialize};
 
-/// Longest `picture`, in characters (`varchar(255)`).
-const PICTURE_MAX: usize = 255;
-/// Longest `description`, in bytes (a MariaDB `text` column).
-const DESCRIPTION_MAX_BYTES: usize = 65_535;
-
 /// The kinds of location the `type` column allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -166,19 +161,11 @@ impl LocationInput {
         if let Some(message) = kit::rules::name_violation(self.name.as_deref()) {
             fail("name", message);
         }
-        if self
-            .picture
-            .as_ref()
-            .is_some_and(|p| p.chars().count() > PICTURE_MAX)
-        {
-            fail("picture", "size must be between 0 and 255");
+        if let Some(message) = kit::rules::picture_violation(self.picture.as_deref()) {
+            fail("picture", message);
         }
-        if self
-            .description
-            .as_ref()
-            .is_some_and(|d| d.len() > DESCRIPTION_MAX_BYTES)
-        {
-            fail("description", "size must be at most 65535 bytes");
+        if let Some(message) = kit::rules::description_violation(self.description.as_deref()) {
+            fail("description", message);
         }
         let kind = match self.kind.as_deref() {
             None => {

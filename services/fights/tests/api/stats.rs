@@ -20,7 +20,7 @@ fn won_by(team: &str, winner: &str) -> String {
         _ => (("Loser", 1), (winner, 1000)),
     };
     format!(
-        r#"{{"hero":{{"name":"{}","level":{}}},"villain":{{"name":"{}","level":{}}}}}"#,
+        r#"{{"hero":{{"name":"{}","level":{},"picture":"p.png"}},"villain":{{"name":"{}","level":{},"picture":"p.png"}}}}"#,
         hero.0, hero.1, villain.0, villain.1
     )
 }
