@@ -66,7 +66,9 @@ impl Fields {
 
 impl Input {
     /// The fields of a full create or replace, or a 400 naming every broken rule;
-    /// `prefix` names the element in a collection (`[3].`).
+    /// `prefix` names the element in a collection (`[3].`). Every write path (POST, PUT,
+    /// the merged result of PATCH, the whole-table PUT) comes through here, so no stored
+    /// row is larger than [`kit::rules::ROW_MAX_BYTES`] as JSON.
     pub fn validate(self, prefix: &str, violations: &mut Vec<Violation>) -> Option<Fields> {
         let before = violations.len();
         let mut check = |field: &str, message: &'static str| {
@@ -102,13 +104,20 @@ impl Input {
         if violations.len() > before {
             return None;
         }
-        Some(Fields {
+        let fields = Fields {
             name: self.name.unwrap_or_default(),
             other_name: self.other_name,
             level,
             picture: self.picture,
             powers: self.powers,
-        })
+        };
+        // Measured with the longest id, so that the bound holds whatever id the row gets.
+        let encoded = kit::json::to_bytes(&fields.clone().with_id(i64::MIN), 256).len();
+        if let Some(message) = kit::rules::row_violation(encoded) {
+            violations.push(Violation::new(format!("{prefix}row"), message));
+            return None;
+        }
+        Some(fields)
     }
 
     /// `current` with every field this input sets replaced, for PATCH.
@@ -203,6 +212,22 @@ mod tests {
         assert!(validate_one(input(&"x".repeat(51), 1)).is_err());
         assert!(validate_one(input("Bob", i64::from(i32::MAX) + 1)).is_err());
         assert!(validate_one(input("B\0b", 1)).is_err());
+    }
+
+    #[test]
+    fn a_row_is_bounded_as_json() {
+        let row = |powers: usize| Input {
+            powers: Some("p".repeat(powers)),
+            ..input("Bob", 1)
+        };
+        assert!(validate_one(row(16_000)).is_ok());
+        let problem = validate_one(row(kit::rules::ROW_MAX_BYTES))
+            .err()
+            .map(fields_of);
+        assert_eq!(
+            problem,
+            Some(vec![format!("row: {}", kit::rules::ROW_TOO_LARGE)])
+        );
     }
 
     #[test]

@@ -13,6 +13,19 @@ pub const PICTURE_MAX: usize = 255;
 /// Longest location description, in bytes: a MariaDB `text` column.
 pub const DESCRIPTION_MAX_BYTES: usize = 65_535;
 
+/// Largest row a catalogue stores, as its JSON answer: every hero, villain and location
+/// fits, with room to spare, into what fights reads from a downstream (four times this),
+/// so no row can turn every pick of it into a failed call. The original's largest row is
+/// under 5 KB.
+pub const ROW_MAX_BYTES: usize = 16 * 1024;
+/// The violation message of a row over [`ROW_MAX_BYTES`].
+pub const ROW_TOO_LARGE: &str = "the row as JSON must be at most 16384 bytes";
+
+/// The violation message of a row whose JSON answer is `encoded` bytes long.
+pub fn row_violation(encoded: usize) -> Option<&'static str> {
+    (encoded > ROW_MAX_BYTES).then_some(ROW_TOO_LARGE)
+}
+
 /// The violation message of a level, or `None` for a valid one: present and at least 1,
 /// as the original's `@Min(1)`.
 pub fn level_violation(level: Option<i64>) -> Option<&'static str> {
@@ -99,6 +112,8 @@ mod tests {
         assert_eq!(picture_violation(Some(&"é".repeat(255))), None);
         assert!(picture_violation(Some(&"p".repeat(256))).is_some());
         assert_eq!(description_violation(Some(&"d".repeat(65_535))), None);
+        assert_eq!(row_violation(ROW_MAX_BYTES), None);
+        assert_eq!(row_violation(ROW_MAX_BYTES + 1), Some(ROW_TOO_LARGE));
         assert!(description_violation(Some(&"d".repeat(65_536))).is_some());
     }
 

@@ -148,6 +148,44 @@ async fn unreadable_bodies_yield_the_fallback() {
 }
 
 #[tokio::test]
+async fn a_too_large_answer_is_a_fallback_without_retry_or_circuit() {
+    let fakes = Fakes::start().await;
+    let app = spawn(&fakes).await;
+    fakes.heroes.answer_oversized();
+
+    for _ in 0..10 {
+        let reply = app.client.get(&app.url("/api/fights/randomfighters")).await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(
+            reply.body,
+            format!(
+                r#"{{"hero":{FALLBACK_HERO},"villain":{}}}"#,
+                r#"{"name":"Darth Vader","level":600000001,"picture":"https://example.com/vader.png","powers":"The dark side"}"#
+            )
+        );
+    }
+
+    assert_eq!(
+        fakes.heroes.random_hits(),
+        10,
+        "one request a call, no retry"
+    );
+    assert_eq!(
+        metric(&app, r#"fights_circuit_state{downstream="heroes"}"#).await,
+        Some(0),
+        "the circuit stays closed"
+    );
+    assert_eq!(
+        metric(
+            &app,
+            r#"fights_downstream_calls_total{downstream="heroes",outcome="too_large"}"#
+        )
+        .await,
+        Some(10)
+    );
+}
+
+#[tokio::test]
 async fn server_errors_are_retried() {
     let fakes = Fakes::start().await;
     let app = spawn(&fakes).await;

@@ -80,8 +80,12 @@ struct Faults {
     fail_next: AtomicU32,
     /// Delay before every answer.
     delay_ms: AtomicU64,
+    /// When set, the random entity is a hero far larger than any catalogue row.
+    oversized: AtomicBool,
     /// Requests received.
     hits: AtomicU64,
+    /// Requests received for the random entity.
+    random_hits: AtomicU64,
 }
 
 /// A fake downstream service on a loopback port.
@@ -133,6 +137,11 @@ impl Fake {
         self.faults.fail_next.store(n, SeqCst);
     }
 
+    /// From now on the random entity is a valid hero of 100 KiB.
+    pub fn answer_oversized(&self) {
+        self.faults.oversized.store(true, SeqCst);
+    }
+
     pub fn delay(&self, delay: Duration) {
         self.faults.delay_ms.store(delay.as_millis() as u64, SeqCst);
     }
@@ -140,10 +149,18 @@ impl Fake {
     pub fn hits(&self) -> u64 {
         self.faults.hits.load(SeqCst)
     }
+
+    /// Requests received for the random entity (the warm-up calls hello).
+    pub fn random_hits(&self) -> u64 {
+        self.faults.random_hits.load(SeqCst)
+    }
 }
 
 async fn answer(kind: Kind, faults: &Faults, path: &str) -> Response<Full<Bytes>> {
     faults.hits.fetch_add(1, SeqCst);
+    if path == kind.random_path() {
+        faults.random_hits.fetch_add(1, SeqCst);
+    }
     let delay = faults.delay_ms.load(SeqCst);
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
@@ -154,20 +171,34 @@ async fn answer(kind: Kind, faults: &Faults, path: &str) -> Response<Full<Bytes>
         .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
         .is_ok();
     let (status, body, content_type) = if failing {
-        (500, "", "text/plain")
+        (500, Bytes::new(), "text/plain")
     } else if status != 0 {
-        (status, "", "text/plain")
+        (status, Bytes::new(), "text/plain")
+    } else if path == kind.random_path() && faults.oversized.load(SeqCst) {
+        let hero = format!(
+            r#"{{"name":"Big Hero","level":1,"picture":"p.png","powers":"{}"}}"#,
+            "p".repeat(100 * 1024)
+        );
+        (200, Bytes::from(hero), "application/json")
     } else if path == kind.random_path() {
-        (200, kind.body(), "application/json")
+        (
+            200,
+            Bytes::from_static(kind.body().as_bytes()),
+            "application/json",
+        )
     } else if path == kind.hello_path() {
-        (200, kind.hello(), "text/plain")
+        (
+            200,
+            Bytes::from_static(kind.hello().as_bytes()),
+            "text/plain",
+        )
     } else {
-        (404, "", "text/plain")
+        (404, Bytes::new(), "text/plain")
     };
     Response::builder()
         .status(StatusCode::from_u16(status).unwrap())
         .header("content-type", content_type)
-        .body(Full::new(Bytes::from_static(body.as_bytes())))
+        .body(Full::new(body))
         .unwrap()
 }
 
