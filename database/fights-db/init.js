@@ -1,6 +1,7 @@
 // First-start initialisation of the fights MongoDB (mongo:7.0, /docker-entrypoint-initdb.d).
-// Creates the application user and the Fights collection with its newest-first index and
-// the index the fight statistics read (the fights service also creates it at start).
+// Creates the application user and the Fights collection with its newest-first index, and
+// the index of the statistics counters in FightStats (the fights service also creates it
+// at start).
 // Safe to run again: existing user, collection and index are left as they are.
 const fights = db.getSiblingDB('fights');
 
@@ -17,4 +18,4 @@ if (!fights.getCollectionNames().includes('Fights')) {
 }
 
 fights.getCollection('Fights').createIndex({ fightDate: -1 }, { name: 'fightDate_desc' });
-fights.getCollection('Fights').createIndex({ winnerTeam: 1, winnerName: 1 });
+fights.getCollection('FightStats').createIndex({ rank: 1, name: 1, team: 1 });

@@ -21,7 +21,7 @@ use kit::{
     metrics::{Family, Histogram},
 };
 use mongodb::{
-    bson::{doc, oid::ObjectId},
+    bson::{doc, oid::ObjectId, Document},
     event::{cmap::CmapEvent, EventHandler},
     options::{ClientOptions, FindOptions},
     Client, Collection,
@@ -74,6 +74,8 @@ impl PoolUsage {
 pub struct Inserts {
     latency: Histogram,
     fights: AtomicU64,
+    /// Statistics counter updates that failed: their fights are missing from the stats.
+    counter_failures: AtomicU64,
 }
 
 impl Inserts {
@@ -102,6 +104,13 @@ impl Inserts {
             "Fights sent in insert round trips (divided by the histogram's count: the batch size).",
         )
         .sample("", self.fights.load(Relaxed));
+        Family::new(
+            out,
+            "fights_stats_counter_failures_total",
+            "counter",
+            "Batches of stored fights whose statistics counter update failed.",
+        )
+        .sample("", self.counter_failures.load(Relaxed));
     }
 }
 
@@ -201,6 +210,10 @@ impl FightStore {
         let stored = match &self.writer {
             None => {
                 writer::store(&self.fights, &[&doc], self.timeout, &self.inserts).await?;
+                let command = stats::counter_update(&[&doc]);
+                let database = self.client.database(self.fights.namespace().db.as_str());
+                let failures = &self.inserts.counter_failures;
+                stats::count(&database, command, self.timeout, failures).await;
                 doc
             }
             Some(writer) => {
@@ -287,13 +300,20 @@ impl FightStore {
 
     /// The statistics query, to run apart from the store's own requests.
     pub fn stats_query(&self) -> StatsQuery {
-        StatsQuery::new(self.fights.clone(), self.timeout)
+        StatsQuery::new(self.counters(), self.timeout)
     }
 
-    /// Creates the index of the statistics pipelines unless it exists (`createIndexes` of
+    /// The statistics counters, in the fights' database.
+    fn counters(&self) -> Collection<Document> {
+        self.client
+            .database(self.fights.namespace().db.as_str())
+            .collection(stats::COUNTERS)
+    }
+
+    /// Creates the index of the statistics counters unless it exists (`createIndexes` of
     /// an existing index changes nothing).
     pub async fn create_stats_index(&self) -> Result<(), Error> {
-        self.bounded(self.fights.create_index(stats::stats_index()))
+        self.bounded(self.counters().create_index(stats::counters_index()))
             .await
             .map(drop)
     }

@@ -36,7 +36,7 @@ use tokio::{
     time::Instant,
 };
 
-use super::Inserts;
+use super::{stats, Inserts};
 use crate::{error::Error, model::FightDoc};
 
 /// Most fights written with one `insert_many`.
@@ -80,8 +80,9 @@ impl Claim {
 /// The writer task: takes whatever is queued (up to `BATCH`; while the previous insert
 /// carried more than one fight, what arrives within `linger` too), stores it with one
 /// `insert_many` bounded by `timeout` ([`store`]) and answers every waiting request.
-/// Fights whose request stopped waiting or gave up are left out. Ends when the store is
-/// dropped.
+/// Fights whose request stopped waiting or gave up are left out. Once the requests are
+/// answered, the batch's wins are added to the statistics counters. Ends when the store
+/// is dropped.
 pub async fn write_batches(
     fights: Collection<FightDoc>,
     mut queue: mpsc::Receiver<Pending>,
@@ -89,6 +90,7 @@ pub async fn write_batches(
     linger: Duration,
     inserts: Arc<Inserts>,
 ) {
+    let database = fights.client().database(fights.namespace().db.as_str());
     let mut batch = Vec::with_capacity(BATCH);
     let mut busy = false;
     while queue.recv_many(&mut batch, BATCH).await > 0 {
@@ -109,9 +111,13 @@ pub async fn write_batches(
         }
         let docs: Vec<&FightDoc> = batch.iter().map(|p| &p.doc).collect();
         let outcome = store(&fights, &docs, timeout, &inserts).await;
+        let counting = outcome.is_ok().then(|| stats::counter_update(&docs));
         for pending in batch.drain(..) {
             let answer = outcome.clone().map(|()| pending.doc);
             let _ = pending.done.send(answer);
+        }
+        if let Some(command) = counting {
+            stats::count(&database, command, timeout, &inserts.counter_failures).await;
         }
     }
 }

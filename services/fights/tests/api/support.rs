@@ -210,6 +210,8 @@ pub struct Relay {
     pub url: String,
     frozen: Arc<AtomicBool>,
     request_delay_ms: Arc<AtomicU64>,
+    /// Bytes relayed from the server to the client.
+    replied: Arc<AtomicU64>,
     accept: JoinHandle<()>,
 }
 
@@ -229,7 +231,8 @@ impl Relay {
         );
         let frozen = Arc::new(AtomicBool::new(false));
         let request_delay_ms = Arc::new(AtomicU64::new(0));
-        let (flag, delay) = (frozen.clone(), request_delay_ms.clone());
+        let replied = Arc::new(AtomicU64::new(0));
+        let (flag, delay, count) = (frozen.clone(), request_delay_ms.clone(), replied.clone());
         let accept = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
@@ -240,10 +243,12 @@ impl Relay {
                 let requests = Direction {
                     frozen: flag.clone(),
                     delay_ms: delay.clone(),
+                    bytes: Arc::new(AtomicU64::new(0)),
                 };
                 let replies = Direction {
                     frozen: flag.clone(),
                     delay_ms: Arc::new(AtomicU64::new(0)),
+                    bytes: count.clone(),
                 };
                 tokio::spawn(relay(client_read, server_write, requests));
                 tokio::spawn(relay(server_read, client_write, replies));
@@ -253,6 +258,7 @@ impl Relay {
             url,
             frozen,
             request_delay_ms,
+            replied,
             accept,
         }
     }
@@ -260,6 +266,11 @@ impl Relay {
     /// From now on nothing more reaches either side; connections stay open.
     pub fn freeze(&self) {
         self.frozen.store(true, SeqCst);
+    }
+
+    /// Bytes the server sent through the relay so far.
+    pub fn replied_bytes(&self) -> u64 {
+        self.replied.load(SeqCst)
     }
 
     /// From now on every command reaches the server `delay` late.
@@ -279,6 +290,7 @@ impl Drop for Relay {
 struct Direction {
     frozen: Arc<AtomicBool>,
     delay_ms: Arc<AtomicU64>,
+    bytes: Arc<AtomicU64>,
 }
 
 /// Relays `from` to `to`: a reader hands each chunk over with the time it arrived, and
@@ -316,6 +328,7 @@ async fn relay(
         if to.write_all(&chunk).await.is_err() {
             break;
         }
+        direction.bytes.fetch_add(chunk.len() as u64, SeqCst);
     }
     reader.abort();
 }
