@@ -2,8 +2,9 @@
 """The seed data of every database, written from a fixed random seed, and its check.
 
     database/seed.py write    rewrite heroes-db/03-seed.sql, villains-db/03-seed.sql,
-                              locations-db/02-seed.sql, fights-db/fights.json and the
-                              benchmarks' input bench/fixtures/fight.json
+                              locations-db/02-seed.sql, fights-db/fights.json with
+                              its statistics counters fights-db/fight-stats.json, and
+                              the benchmarks' input bench/fixtures/fight.json
     database/seed.py check    fail unless those files are what `write` makes and their
                               field lengths, counts and levels match SHAPE within 10 %
 
@@ -396,6 +397,21 @@ def bench_input(heroes, villains, places):
     }
 
 
+def fight_stats(seeded):
+    """The statistics counters of `seeded`, as the fights service keeps them in
+    FightStats: one document per winner (`wins`, and `rank`, its negation) and the teams'
+    totals."""
+    counters, totals = {}, {"_id": "teams", "heroes": 0, "villains": 0}
+    for fight in seeded:
+        key = f"{fight['winnerTeam']}:{fight['winnerName']}"
+        counter = counters.setdefault(key, {"_id": key, "name": fight["winnerName"],
+                                            "team": fight["winnerTeam"], "wins": 0, "rank": 0})
+        counter["wins"] += 1
+        counter["rank"] -= 1
+        totals[fight["winnerTeam"]] += 1
+    return [*counters.values(), totals]
+
+
 # ------------------------------------------------------------------------ files
 
 
@@ -428,11 +444,13 @@ def files():
     heroes = characters(rng, "hero")
     villains = characters(rng, "villain")
     places = locations(rng)
+    seeded = fights(heroes, villains, places)
     return {
         HERE / "heroes-db/03-seed.sql": character_sql("hero", heroes),
         HERE / "villains-db/03-seed.sql": character_sql("villain", villains),
         HERE / "locations-db/02-seed.sql": location_sql(places),
-        HERE / "fights-db/fights.json": json.dumps(fights(heroes, villains, places), indent=2) + "\n",
+        HERE / "fights-db/fights.json": json.dumps(seeded, indent=2) + "\n",
+        HERE / "fights-db/fight-stats.json": json.dumps(fight_stats(seeded), indent=2) + "\n",
         HERE.parent / "bench/fixtures/fight.json": json.dumps(bench_input(heroes, villains, places)) + "\n",
     }, {"hero": heroes, "villain": villains, "location": places}
 

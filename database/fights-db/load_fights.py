@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Stores the three seed fights of fights.json when the fights collection holds none.
+"""Stores the three seed fights of fights.json, and their statistics counters
+(fight-stats.json, as the fights service keeps them), when the fights collection holds
+none.
 
     database/fights-db/load_fights.py [MONGODB_URL [DATABASE]]
         (mongodb://127.0.0.1:27017, fights)
@@ -18,20 +20,27 @@ from bson import json_util
 from pymongo import MongoClient
 from pymongo.errors import BulkWriteError
 
-FIGHTS = Path(__file__).resolve().with_name("fights.json")
+HERE = Path(__file__).resolve().parent
+
+
+def insert(collection, name):
+    """Inserts the documents of file `name`; ones a racing loader stored first (same ids,
+    same documents) are left as they are. Returns how many this call stored."""
+    documents = json_util.loads((HERE / name).read_text(encoding="utf-8"))
+    try:
+        return len(collection.insert_many(documents, ordered=False).inserted_ids)
+    except BulkWriteError as error:
+        return error.details.get("nInserted", 0)
 
 
 def load(database):
-    """Inserts the seed fights into `database`.Fights if it is empty; returns how many."""
-    collection = database["Fights"]
-    if collection.find_one({}, {"_id": 1}) is not None:
+    """Inserts the seed fights and their counters into `database` if it holds no fight;
+    returns how many fights it stored."""
+    if database["Fights"].find_one({}, {"_id": 1}) is not None:
         return 0
-    fights = json_util.loads(FIGHTS.read_text(encoding="utf-8"))
-    try:
-        return len(collection.insert_many(fights, ordered=False).inserted_ids)
-    except BulkWriteError as error:
-        # A loader that raced this one stored some of them first: same ids, same fights.
-        return error.details.get("nInserted", 0)
+    stored = insert(database["Fights"], "fights.json")
+    insert(database["FightStats"], "fight-stats.json")
+    return stored
 
 
 def main(argv):

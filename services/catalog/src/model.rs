@@ -78,7 +78,9 @@ impl Fields {
 
 impl Input {
     /// The fields of a full create or replace, or a 400 naming every broken rule;
-    /// `prefix` names the element in a collection (`[3].`).
+    /// `prefix` names the element in a collection (`[3].`). Every write path (POST, PUT,
+    /// the merged result of PATCH, the whole-table PUT) comes through here, so no stored
+    /// row is larger than [`kit::rules::ROW_MAX_BYTES`] as JSON.
     pub fn validate(self, prefix: &str, violations: &mut Vec<Violation>) -> Option<Fields> {
         let before = violations.len();
         let mut check = |field: &str, message: &'static str| {
@@ -87,23 +89,19 @@ impl Input {
         if let Some(message) = kit::rules::name_violation(self.name.as_deref()) {
             check("name", message);
         }
-        let level = match self.level {
-            None => {
-                check("level", "must not be null");
-                0
-            }
-            Some(level) if level < 1 => {
-                check("level", "must be greater than or equal to 1");
-                0
-            }
-            Some(level) => i32::try_from(level).unwrap_or_else(|_| {
+        let level = match (self.level, kit::rules::level_violation(self.level)) {
+            (Some(level), None) => i32::try_from(level).unwrap_or_else(|_| {
                 check("level", "must be less than or equal to 2147483647");
                 0
             }),
+            (_, message) => {
+                check("level", message.unwrap_or("must not be null"));
+                0
+            }
         };
         for (field, value) in [("otherName", &self.other_name), ("picture", &self.picture)] {
-            if value.as_ref().is_some_and(|v| v.chars().count() > 255) {
-                check(field, "size must be between 0 and 255");
+            if let Some(message) = kit::rules::picture_violation(value.as_deref()) {
+                check(field, message);
             }
         }
         for (field, value) in [
@@ -118,13 +116,20 @@ impl Input {
         if violations.len() > before {
             return None;
         }
-        Some(Fields {
+        let fields = Fields {
             name: self.name.unwrap_or_default(),
             other_name: self.other_name,
             level,
             picture: self.picture,
             powers: self.powers,
-        })
+        };
+        // Measured with the longest id, so that the bound holds whatever id the row gets.
+        let encoded = kit::json::to_bytes(&fields.clone().with_id(i64::MIN), 256).len();
+        if let Some(message) = kit::rules::row_violation(encoded) {
+            violations.push(Violation::new(format!("{prefix}row"), message));
+            return None;
+        }
+        Some(fields)
     }
 
     /// `current` with every field this input sets replaced, for PATCH.
@@ -219,6 +224,22 @@ mod tests {
         assert!(validate_one(input(&"x".repeat(51), 1)).is_err());
         assert!(validate_one(input("Bob", i64::from(i32::MAX) + 1)).is_err());
         assert!(validate_one(input("B\0b", 1)).is_err());
+    }
+
+    #[test]
+    fn a_row_is_bounded_as_json() {
+        let row = |powers: usize| Input {
+            powers: Some("p".repeat(powers)),
+            ..input("Bob", 1)
+        };
+        assert!(validate_one(row(16_000)).is_ok());
+        let problem = validate_one(row(kit::rules::ROW_MAX_BYTES))
+            .err()
+            .map(fields_of);
+        assert_eq!(
+            problem,
+            Some(vec![format!("row: {}", kit::rules::ROW_TOO_LARGE)])
+        );
     }
 
     #[test]

@@ -22,6 +22,10 @@ pub enum Error {
     /// MongoDB did not answer within the configured bound.
     #[error("MongoDB did not answer within {} ms", .0.as_millis())]
     StoreTimeout(Duration),
+    /// An insert outlived the bound and so did the delete that would have withdrawn it:
+    /// the fight may be stored.
+    #[error("MongoDB did not answer an insert nor its withdrawal within {} ms", .0.as_millis())]
+    StoreUnknown(Duration),
     /// The group-commit writer is gone (the service is stopping).
     #[error("the fight writer has stopped")]
     WriterStopped,
@@ -43,7 +47,10 @@ impl Error {
             Error::BadId(id) => Problem::bad_request(format!(
                 "Fight id must be 24 hexadecimal digits, got '{id}'"
             )),
-            err @ (Error::Store(_) | Error::StoreTimeout(_) | Error::WriterStopped) => {
+            err @ (Error::Store(_)
+            | Error::StoreTimeout(_)
+            | Error::StoreUnknown(_)
+            | Error::WriterStopped) => {
                 log::warn!("fight store failed: {err}");
                 Problem::new(
                     StatusCode::SERVICE_UNAVAILABLE,

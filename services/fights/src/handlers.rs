@@ -135,8 +135,10 @@ async fn store_fight(
     Ok(response::json(StatusCode::OK, &stored, FIGHT_BYTES))
 }
 
-/// Both fighters, or a 400 listing every missing field and every name the catalogues
-/// would refuse (the location's too, when there is one).
+/// Both fighters, or a 400 listing every missing field and every value the catalogues
+/// would refuse ([`kit::rules`], the same rules they apply), the location's too when there
+/// is one. A fighter needs a picture: a stored fight always carries both pictures, as the
+/// original's Fight schema requires.
 fn validate(
     hero: Option<FighterInput>,
     villain: Option<FighterInput>,
@@ -145,8 +147,26 @@ fn validate(
     let mut violations = Vec::new();
     let hero = fighter("hero", hero, &mut violations);
     let villain = fighter("villain", villain, &mut violations);
-    if let Some(message) = location.and_then(|l| kit::rules::name_violation(Some(&l.name))) {
-        violations.push(Violation::new("location.name", message));
+    if let Some(location) = location {
+        let checks = [
+            (
+                "location.name",
+                kit::rules::name_violation(Some(&location.name)),
+            ),
+            (
+                "location.description",
+                kit::rules::description_violation(location.description.as_deref()),
+            ),
+            (
+                "location.picture",
+                kit::rules::picture_violation(location.picture.as_deref()),
+            ),
+        ];
+        for (field, message) in checks {
+            if let Some(message) = message {
+                violations.push(Violation::new(field, message));
+            }
+        }
     }
     match (hero, villain) {
         (Some(hero), Some(villain)) if violations.is_empty() => Ok((hero, villain)),
@@ -163,14 +183,25 @@ fn fighter(
         violations.push(Violation::new(side, "must not be null"));
         return None;
     };
-    let name_violation = kit::rules::name_violation(input.name.as_deref());
-    if let Some(message) = name_violation {
-        violations.push(Violation::new(format!("{side}.name"), message));
+    let picture = input.picture.as_deref();
+    let checks = [
+        ("name", kit::rules::name_violation(input.name.as_deref())),
+        ("level", kit::rules::level_violation(input.level)),
+        (
+            "picture",
+            match picture {
+                None | Some("") => Some("must not be empty"),
+                Some(_) => kit::rules::picture_violation(picture),
+            },
+        ),
+    ];
+    let before = violations.len();
+    for (field, message) in checks {
+        if let Some(message) = message {
+            violations.push(Violation::new(format!("{side}.{field}"), message));
+        }
     }
-    if input.level.is_none() {
-        violations.push(Violation::new(format!("{side}.level"), "must not be null"));
-    }
-    if name_violation.is_some() {
+    if violations.len() > before {
         return None;
     }
     Some(Fighter {
@@ -241,6 +272,7 @@ mod tests {
         Some(FighterInput {
             name: name.map(str::to_owned),
             level,
+            picture: Some("https://example.com/f.png".to_owned()),
             ..FighterInput::default()
         })
     }

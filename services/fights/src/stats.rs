@@ -1,8 +1,9 @@
 //! The answer of `GET /api/fights/stats`, kept off the fight path.
 //!
-//! The statistics are MongoDB aggregations over every stored fight: far too costly to
-//! run per request while fights are being stored at hundreds a second. Requests are
-//! answered from a snapshot in memory, encoded once. A request finding the snapshot older
+//! The statistics are two small MongoDB reads of the counters the fight writes keep
+//! (`store::stats`), bounded whatever is stored; still, a request of a page polling them
+//! should not cost MongoDB a round trip. Requests are answered from a snapshot in memory,
+//! encoded once. A request finding the snapshot older
 //! than the refresh interval starts one refresh in the background and is answered from
 //! the snapshot at once (stale-while-revalidate); only a request finding no snapshot at
 //! all waits for one, at most the MongoDB timeout. When nobody asks, nothing runs.
@@ -107,7 +108,7 @@ impl StatsCache {
         let counters = [
             (
                 "fights_stats_refreshes_total",
-                "Statistics refreshes started (MongoDB aggregations run).",
+                "Statistics refreshes started (MongoDB counter reads run).",
                 self.refreshes.load(Relaxed),
             ),
             (

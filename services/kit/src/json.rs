@@ -158,6 +158,18 @@ mod tests {
                 r#"{"hero":{"name":"a","level":1},"location":"SEA"}"#,
                 "location: 'SEA' is not one of CITY or MOON",
             ),
+            (
+                r#"{"hero":{"name":"a","level":18446744073709551615}}"#,
+                "hero.level: expected an integer from -9223372036854775808 to 9223372036854775807, got one beyond that range",
+            ),
+            (
+                r#"{"hero":{"name":"a","level":-9223372036854775809}}"#,
+                "hero.level: expected an integer from -9223372036854775808 to 9223372036854775807, got one beyond that range",
+            ),
+            (
+                r#"{"hero":{"name":"a","level":-1.5}}"#,
+                "hero.level: expected an integer, got a number",
+            ),
             (r#"<html>"#, "body: not valid JSON"),
             (r#"{"hero":"#, "body: not valid JSON"),
             ("", "body: not valid JSON"),

@@ -31,16 +31,19 @@ fn describe<T: DeserializeOwned>(pristine: &[u8], error: &simd_json::Error) -> S
         return "body: does not have the expected shape".to_owned();
     };
     let segments: Vec<&serde_path_to_error::Segment> = error.path().iter().collect();
-    let found = document
+    let value = document
         .as_ref()
-        .and_then(|document| value_at(document, &segments))
-        .map(kind);
+        .and_then(|document| value_at(document, &segments));
+    let found = value.map(kind);
     let field = match error.path().to_string() {
         root if root == "." => "body".to_owned(),
         path => path,
     };
     match error.inner().error() {
         ErrorType::Serde(message) => serde_message(&field, message, found),
+        other if expected(other) == "an integer" && value.is_some_and(is_out_of_range) => {
+            format!("{field}: expected an integer {INTEGER_RANGE}, got one beyond that range")
+        }
         other => {
             let expected = expected(other);
             match found {
@@ -48,6 +51,22 @@ fn describe<T: DeserializeOwned>(pristine: &[u8], error: &simd_json::Error) -> S
                 None => format!("{field}: expected {expected}"),
             }
         }
+    }
+}
+
+/// The integers every request body field accepts: they decode as `i64`.
+const INTEGER_RANGE: &str = "from -9223372036854775808 to 9223372036854775807";
+
+/// Whether `value` is a whole number no `i64` holds: beyond 64 bits it parses as a float
+/// (`big-int-as-float`), and an unsigned one above `i64::MAX` as `u64`.
+fn is_out_of_range(value: &simd_json::OwnedValue) -> bool {
+    use simd_json::prelude::{TypedValue, ValueAsScalar, ValueType};
+    match value.value_type() {
+        ValueType::U64 | ValueType::I128 | ValueType::U128 => true,
+        ValueType::F64 => value
+            .as_f64()
+            .is_some_and(|f| f.fract() == 0.0 && f.abs() >= 2_f64.powi(63)),
+        _ => false,
     }
 }
 

@@ -4,11 +4,6 @@
 use kit::Violation;
 use serde::{Deserialize, Serialize};
 
-/// Longest `picture`, in characters (`varchar(255)`).
-const PICTURE_MAX: usize = 255;
-/// Longest `description`, in bytes (a MariaDB `text` column).
-const DESCRIPTION_MAX_BYTES: usize = 65_535;
-
 /// The kinds of location the `type` column allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -147,7 +142,9 @@ impl LocationInput {
     }
 
     /// Checks every rule; `prefix` qualifies field names (`[2].name`) when the input is
-    /// one element of an array.
+    /// one element of an array. Every write path (POST, PUT, the merged result of PATCH,
+    /// the whole-table PUT) comes through here, so no stored row is larger than
+    /// [`kit::rules::ROW_MAX_BYTES`] as JSON.
     pub fn validate(self, prefix: &str) -> Result<NewLocation, Vec<Violation>> {
         let mut violations = Vec::new();
         let mut fail = |field: &str, message: &'static str| {
@@ -166,19 +163,11 @@ impl LocationInput {
         if let Some(message) = kit::rules::name_violation(self.name.as_deref()) {
             fail("name", message);
         }
-        if self
-            .picture
-            .as_ref()
-            .is_some_and(|p| p.chars().count() > PICTURE_MAX)
-        {
-            fail("picture", "size must be between 0 and 255");
+        if let Some(message) = kit::rules::picture_violation(self.picture.as_deref()) {
+            fail("picture", message);
         }
-        if self
-            .description
-            .as_ref()
-            .is_some_and(|d| d.len() > DESCRIPTION_MAX_BYTES)
-        {
-            fail("description", "size must be at most 65535 bytes");
+        if let Some(message) = kit::rules::description_violation(self.description.as_deref()) {
+            fail("description", message);
         }
         let kind = match self.kind.as_deref() {
             None => {
@@ -193,14 +182,20 @@ impl LocationInput {
                 kind
             }
         };
-        match (self.name, kind) {
-            (Some(name), Some(kind)) if violations.is_empty() => Ok(NewLocation {
+        let location = match (self.name, kind) {
+            (Some(name), Some(kind)) if violations.is_empty() => NewLocation {
                 name,
                 description: self.description,
                 picture: self.picture,
                 kind,
-            }),
-            _ => Err(violations),
+            },
+            _ => return Err(violations),
+        };
+        // Measured with the longest id, so that the bound holds whatever id the row gets.
+        let encoded = kit::json::to_bytes(&location.clone().with_id(i64::MIN), 256).len();
+        match kit::rules::row_violation(encoded) {
+            Some(message) => Err(vec![Violation::new(format!("{prefix}row"), message)]),
+            None => Ok(location),
         }
     }
 }
@@ -276,6 +271,19 @@ mod tests {
             ..input("Somewhere", "CITY")
         };
         assert_eq!(fields(long.validate("[3].")), ["[3].picture"]);
+    }
+
+    #[test]
+    fn a_row_is_bounded_as_json() {
+        let row = |description: usize| LocationInput {
+            description: Some("d".repeat(description)),
+            ..input("Somewhere", "CITY")
+        };
+        assert!(row(16_000).validate("").is_ok());
+        assert_eq!(
+            fields(row(kit::rules::ROW_MAX_BYTES).validate("[1].")),
+            ["[1].row"]
+        );
     }
 
     #[test]

@@ -149,3 +149,34 @@ async fn query_strings_with_nul_or_invalid_utf8_are_400() {
         assert_eq!(reply.json()["status"], 400);
     }
 }
+
+#[tokio::test]
+async fn no_write_makes_a_row_larger_than_fights_reads() {
+    let app = heroes().await;
+    let id = create(&app, "Alice", 3).await;
+    let before = app.http.get(&app.api(&format!("/{id}"))).await;
+    let too_large = format!(r#"{{"powers":"{}"}}"#, "p".repeat(16_400));
+    let problem = r#"{"title":"Bad Request","status":400,"detail":"The request body is not valid","violations":[{"field":"row","message":"the row as JSON must be at most 16384 bytes"}]}"#;
+
+    let patched = app
+        .http
+        .patch(&app.api(&format!("/{id}")), &too_large)
+        .await;
+    let table = format!(
+        r#"[{{"name":"Bob","level":1}},{{"name":"Carol","level":1,"powers":"{}"}}]"#,
+        "p".repeat(16_400)
+    );
+    let replaced = app.http.put(&app.api(""), &table).await;
+
+    assert_eq!(patched.status, 400, "{}", patched.body);
+    assert_eq!(patched.header("content-type"), "application/problem+json");
+    assert_eq!(patched.body, problem);
+    assert_eq!(replaced.status, 400, "{}", replaced.body);
+    assert_eq!(
+        replaced.body,
+        problem.replace(r#""field":"row""#, r#""field":"[1].row""#)
+    );
+    let after = app.http.get(&app.api(&format!("/{id}"))).await;
+    assert_eq!(after.status, 200);
+    assert_eq!(after.body, before.body, "the row is unchanged");
+}

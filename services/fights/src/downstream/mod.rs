@@ -24,10 +24,11 @@ use serde::de::DeserializeOwned;
 pub use balance::Resolver;
 use balance::{Balancer, Route};
 use circuit::{Admission, Circuit, State};
-use connections::Connections;
+use connections::{Connections, ExchangeError};
 
-/// Largest downstream body read; a fighter or location is a few hundred bytes.
-const MAX_BODY: usize = 64 * 1024;
+/// Largest downstream body read: four times the largest row a catalogue stores, so that
+/// every row can be read, and a larger answer is refused without holding it whole.
+const MAX_BODY: usize = 4 * kit::rules::ROW_MAX_BYTES;
 
 /// Timeouts and retries shared by the three downstream clients.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,11 +56,14 @@ enum Outcome {
     Timeout,
     ConnectError,
     Invalid,
+    /// A body over [`MAX_BODY`]: an answer the downstream gave, not an outage, and the
+    /// same answer again on a retry.
+    TooLarge,
     CircuitOpen,
 }
 
 impl Outcome {
-    const ALL: [Outcome; 8] = [
+    const ALL: [Outcome; 9] = [
         Outcome::Ok,
         Outcome::NotFound,
         Outcome::ServerError,
@@ -67,6 +71,7 @@ impl Outcome {
         Outcome::Timeout,
         Outcome::ConnectError,
         Outcome::Invalid,
+        Outcome::TooLarge,
         Outcome::CircuitOpen,
     ];
 
@@ -79,12 +84,14 @@ impl Outcome {
             Outcome::Timeout => "timeout",
             Outcome::ConnectError => "error",
             Outcome::Invalid => "invalid_body",
+            Outcome::TooLarge => "too_large",
             Outcome::CircuitOpen => "circuit_open",
         }
     }
 
     /// Whether the downstream itself is in trouble, which is what the circuit counts. A
-    /// 404 (an empty table) or a body we cannot read is an answer, not an outage.
+    /// 404 (an empty table) or a body we cannot read or that is too large is an answer,
+    /// not an outage.
     fn is_failure(self) -> bool {
         matches!(
             self,
@@ -252,7 +259,10 @@ impl Downstream {
                 .await
                 .map_err(|err| {
                     log::debug!("{}: {err:?}", self.name);
-                    Outcome::ConnectError
+                    match err {
+                        ExchangeError::TooLarge => Outcome::TooLarge,
+                        ExchangeError::Connect => Outcome::ConnectError,
+                    }
                 })
         };
         match tokio::time::timeout(self.config.timeout, exchange).await {

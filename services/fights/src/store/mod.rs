@@ -21,7 +21,7 @@ use kit::{
     metrics::{Family, Histogram},
 };
 use mongodb::{
-    bson::{doc, oid::ObjectId},
+    bson::{doc, oid::ObjectId, Document},
     event::{cmap::CmapEvent, EventHandler},
     options::{ClientOptions, FindOptions},
     Client, Collection,
@@ -37,7 +37,7 @@ use crate::{
     model::{Fight, FightDoc},
 };
 pub use stats::StatsQuery;
-use writer::{write_batches, Pending};
+use writer::{write_batches, Claim, Pending};
 
 /// The collection of the original system.
 const COLLECTION: &str = "Fights";
@@ -74,6 +74,8 @@ impl PoolUsage {
 pub struct Inserts {
     latency: Histogram,
     fights: AtomicU64,
+    /// Statistics counter updates that failed: their fights are missing from the stats.
+    counter_failures: AtomicU64,
 }
 
 impl Inserts {
@@ -102,6 +104,13 @@ impl Inserts {
             "Fights sent in insert round trips (divided by the histogram's count: the batch size).",
         )
         .sample("", self.fights.load(Relaxed));
+        Family::new(
+            out,
+            "fights_stats_counter_failures_total",
+            "counter",
+            "Batches of stored fights whose statistics counter update failed.",
+        )
+        .sample("", self.counter_failures.load(Relaxed));
     }
 }
 
@@ -193,26 +202,38 @@ impl FightStore {
         ))
     }
 
-    /// Stores `doc`; returns once MongoDB acknowledged it. A fight still queued when the
-    /// request gives up is not written: the writer skips requests no longer waiting.
+    /// Stores `doc`; returns once MongoDB acknowledged it, and answers an error only when
+    /// the fight is not stored (see [`writer`]). A fight still queued when its request's
+    /// MongoDB timeout is up is given up and never written; a fight already in an insert
+    /// is waited for, the insert itself being bounded by the same timeout.
     pub async fn insert(&self, doc: FightDoc) -> Result<Fight, Error> {
         let stored = match &self.writer {
             None => {
-                self.inserts
-                    .timed(1, self.bounded(self.fights.insert_one(&doc)))
-                    .await?;
+                writer::store(&self.fights, &[&doc], self.timeout, &self.inserts).await?;
+                let command = stats::counter_update(&[&doc]);
+                let database = self.client.database(self.fights.namespace().db.as_str());
+                let failures = &self.inserts.counter_failures;
+                stats::count(&database, command, self.timeout, failures).await;
                 doc
             }
             Some(writer) => {
-                let (done, outcome) = oneshot::channel();
-                writer
-                    .try_send(Pending { doc, done })
-                    .map_err(|err| match err {
-                        mpsc::error::TrySendError::Full(_) => Error::Overloaded,
-                        mpsc::error::TrySendError::Closed(_) => Error::WriterStopped,
-                    })?;
-                self.bounded(async { outcome.await.map_err(|_| Error::WriterStopped)? })
-                    .await?
+                let (done, mut outcome) = oneshot::channel();
+                let claim = Arc::new(Claim::default());
+                let pending = Pending {
+                    doc,
+                    claim: claim.clone(),
+                    done,
+                };
+                writer.try_send(pending).map_err(|err| match err {
+                    mpsc::error::TrySendError::Full(_) => Error::Overloaded,
+                    mpsc::error::TrySendError::Closed(_) => Error::WriterStopped,
+                })?;
+                let answer = match tokio::time::timeout(self.timeout, &mut outcome).await {
+                    Ok(answer) => answer,
+                    Err(_) if claim.give_up() => return Err(Error::StoreTimeout(self.timeout)),
+                    Err(_) => outcome.await,
+                };
+                answer.map_err(|_| Error::WriterStopped)??
             }
         };
         Ok(stored.into())
@@ -279,13 +300,20 @@ impl FightStore {
 
     /// The statistics query, to run apart from the store's own requests.
     pub fn stats_query(&self) -> StatsQuery {
-        StatsQuery::new(self.fights.clone(), self.timeout)
+        StatsQuery::new(self.counters(), self.timeout)
     }
 
-    /// Creates the index of the statistics pipelines unless it exists (`createIndexes` of
+    /// The statistics counters, in the fights' database.
+    fn counters(&self) -> Collection<Document> {
+        self.client
+            .database(self.fights.namespace().db.as_str())
+            .collection(stats::COUNTERS)
+    }
+
+    /// Creates the index of the statistics counters unless it exists (`createIndexes` of
     /// an existing index changes nothing).
     pub async fn create_stats_index(&self) -> Result<(), Error> {
-        self.bounded(self.fights.create_index(stats::stats_index()))
+        self.bounded(self.counters().create_index(stats::counters_index()))
             .await
             .map(drop)
     }

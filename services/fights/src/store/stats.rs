@@ -1,121 +1,167 @@
-//! The fight statistics as MongoDB aggregations, and the index that makes them cheap.
+//! The fight statistics as counters kept beside the fights, and the bounded read of them.
 //!
-//! One pipeline per team, grouping its fights by winner name: the team's wins are the sum
-//! of its groups and its top winners the largest of them, so two pipelines give
-//! everything and [`Stats::new`] merges the two top lists. Not one pipeline for both
-//! teams because the local MongoDB-compatible server gets a single pipeline wrong or
-//! slow: it groups a compound `_id` (name and team) into one group, and runs `$facet` or
-//! a `$project` after a `$group` 30 to 100 times slower. Every stage used here means the
-//! same on MongoDB 7.
+//! Anyone may POST fights under new winner names, so nothing the statistics cost may grow
+//! with the number of names or of fights. Every stored batch of fights adds its wins to
+//! counters in the collection [`COUNTERS`], with one `update` command of upserts: a
+//! document per winner (`wins`, and `rank`, its negation) and one document of the teams'
+//! totals. Reading the statistics is then two small commands whatever is stored: the
+//! totals by `_id`, and the ten first winners of the index `{rank: 1, name: 1, team: 1}`.
+//! The index is ascending on `rank` rather than descending on `wins` because the local
+//! MongoDB-compatible server keeps every index ascending: sorted by `wins` down and names
+//! up it sorts the whole group of tied winners (every name with one win) per read, while
+//! this order walks ten index entries. Both mean the same on MongoDB 7.
 //!
-//! With the index `{winnerTeam: 1, winnerName: 1}` each pipeline reads only the index:
-//! measured on the local server at 50,000 fights, the three pipelines of an earlier
-//! refresh took about 55 ms instead of 1.1-1.4 s, a cost that otherwise grows with every
-//! stored fight and competes with the fight inserts for the server's CPU.
+//! The counters live in MongoDB, so every replica reads the same statistics. They count
+//! the fights whose batch's counter update MongoDB acknowledged; an update that fails is
+//! logged and counted (`fights_stats_counter_failures_total`), and its fights are stored
+//! but missing from the statistics.
 
-use std::{future::Future, time::Duration};
+use std::{
+    collections::BTreeMap,
+    sync::atomic::{AtomicU64, Ordering::Relaxed},
+    time::Duration,
+};
 
 use futures_util::TryStreamExt;
-use mongodb::{bson::doc, Collection, IndexModel};
-use serde::Deserialize;
-use tokio::time::Instant;
+use mongodb::{
+    bson::{doc, Bson, Document},
+    Collection, Database, IndexModel,
+};
 
 use super::bounded;
 use crate::{
     error::Error,
     fight::{HEROES, VILLAINS},
-    model::{push_top, FightDoc, Stats, Winner, Wins},
+    model::{FightDoc, Stats, Winner, Wins, TOP_WINNERS},
 };
 
-/// One `$group` result: the grouped value and its count. `wins` arrives as a 32-bit
-/// integer below 2^31 and as a 64-bit one above.
-#[derive(Deserialize)]
-struct Group {
-    #[serde(rename = "_id")]
-    key: Option<String>,
-    wins: i64,
-}
-
-/// Groups a cursor batch may carry: a catalogue's names (about 120 a team in the seed)
-/// arrive in one reply instead of the server's default first batch of 101 and a `getMore`.
-const GROUP_BATCH: u32 = 1_000;
+/// The collection of the statistics counters.
+pub(super) const COUNTERS: &str = "FightStats";
+/// The `_id` of the teams' totals; winners' `_id`s are `team:name`.
+const TOTALS: &str = "teams";
 
 /// The statistics query, cheap to clone so that a refresh runs on a task of its own
 /// while the store keeps serving fights.
 #[derive(Clone)]
 pub struct StatsQuery {
-    fights: Collection<FightDoc>,
+    counters: Collection<Document>,
     timeout: Duration,
 }
 
 impl StatsQuery {
-    pub(super) fn new(fights: Collection<FightDoc>, timeout: Duration) -> Self {
-        Self { fights, timeout }
+    pub(super) fn new(counters: Collection<Document>, timeout: Duration) -> Self {
+        Self { counters, timeout }
     }
 
-    /// The statistics of every stored fight: the two teams' pipelines one after the other,
-    /// each waiting at most the MongoDB timeout, with a pause after the first as long as
-    /// it took.
-    ///
-    /// The local server runs the commands on one database one at a time, so an insert
-    /// that arrives during a pipeline waits for its end, and for every pipeline sent with
-    /// it. One after the other and paced, an insert waits for one pipeline at most and a
-    /// refresh leaves the server at least half of its time: beside the statistics asked
-    /// 20 times a second, k6 at 500 it/s dropped 0 to 3 iterations a run instead of 1 to
-    /// 12 with three pipelines back to back (`make load RATE=500 PROBE=/api/fights/stats`,
-    /// 50,000 to 137,000 fights). Summing each team's groups instead of grouping by team
-    /// saves a third pipeline: at 112,000 fights the server spent 30 ms of CPU a refresh
-    /// instead of 35-42 ms.
+    /// The statistics of every counted fight: the totals and the top winners, each read
+    /// waiting at most the MongoDB timeout.
     pub async fn run(&self) -> Result<Stats, Error> {
-        let (heroes_won, heroes) = self.paced(self.team(HEROES)).await?;
-        let (villains_won, villains) = bounded(self.timeout, self.team(VILLAINS)).await?;
+        let totals = bounded(self.timeout, self.counters.find_one(doc! { "_id": TOTALS }))
+            .await?
+            .unwrap_or_default();
         let wins = Wins {
-            heroes: heroes_won,
-            villains: villains_won,
+            heroes: integer(totals.get(HEROES)),
+            villains: integer(totals.get(VILLAINS)),
         };
-        Ok(Stats::new(wins, heroes, villains))
-    }
-
-    /// Runs `pipeline`, waiting at most the MongoDB timeout, then leaves the server to
-    /// the fight inserts for as long as it took.
-    async fn paced<T>(&self, pipeline: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
-        let started = Instant::now();
-        let outcome = bounded(self.timeout, pipeline).await?;
-        tokio::time::sleep(started.elapsed()).await;
-        Ok(outcome)
-    }
-
-    /// The fights `team` won and its [`TOP_WINNERS`](crate::model::TOP_WINNERS) names
-    /// with the most wins, ties by name. The groups are folded as they arrive, so the
-    /// memory is that of the top list however many names are stored.
-    async fn team(&self, team: &'static str) -> Result<(i64, Vec<Winner>), Error> {
-        let pipeline = [
-            doc! { "$match": { "winnerTeam": team } },
-            doc! { "$group": { "_id": "$winnerName", "wins": { "$sum": 1 } } },
-        ];
-        let mut groups = self
-            .fights
-            .aggregate(pipeline)
-            .batch_size(GROUP_BATCH)
-            .with_type::<Group>()
-            .await?;
-        let (mut wins, mut top) = (0_i64, Vec::new());
-        while let Some(group) = groups.try_next().await? {
-            wins = wins.saturating_add(group.wins);
-            if let Some(name) = group.key {
-                let wins = group.wins;
-                push_top(&mut top, Winner { name, team, wins });
-            }
-        }
-        Ok((wins, top))
+        let top = bounded(self.timeout, async {
+            self.counters
+                .find(doc! { "rank": { "$lt": 0 } })
+                .sort(doc! { "rank": 1, "name": 1, "team": 1 })
+                .limit(TOP_WINNERS as i64)
+                .await?
+                .try_collect::<Vec<Document>>()
+                .await
+        })
+        .await?;
+        let top = top.iter().filter_map(winner).collect();
+        Ok(Stats::new(wins, top, Vec::new()))
     }
 }
 
-/// The index the statistics pipelines read instead of the collection (also created by
-/// `database/fights-db/init.js`).
-pub(super) fn stats_index() -> IndexModel {
+/// A winner's counter document, `None` for one of no known team.
+fn winner(counter: &Document) -> Option<Winner> {
+    let team = match counter.get_str("team").ok()? {
+        HEROES => HEROES,
+        VILLAINS => VILLAINS,
+        _ => return None,
+    };
+    Some(Winner {
+        name: counter.get_str("name").ok()?.to_owned(),
+        team,
+        wins: integer(counter.get("wins")),
+    })
+}
+
+/// A counter's value: the server may answer a small one as a 32-bit integer.
+fn integer(value: Option<&Bson>) -> i64 {
+    match value {
+        Some(Bson::Int64(n)) => *n,
+        Some(Bson::Int32(n)) => i64::from(*n),
+        Some(Bson::Double(n)) => *n as i64,
+        _ => 0,
+    }
+}
+
+/// The command adding the wins of `fights` to the counters: one `update` of one upsert
+/// per distinct winner and one for the totals, so its cost is that of the batch.
+pub(super) fn counter_update(fights: &[&FightDoc]) -> Document {
+    let mut winners: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    let (mut heroes, mut villains) = (0_i64, 0_i64);
+    for fight in fights {
+        *winners
+            .entry((fight.winner_team.as_str(), fight.winner_name.as_str()))
+            .or_default() += 1;
+        match fight.winner_team.as_str() {
+            HEROES => heroes += 1,
+            _ => villains += 1,
+        }
+    }
+    let mut updates: Vec<Document> = winners
+        .into_iter()
+        .map(|((team, name), wins)| {
+            doc! {
+                "q": { "_id": format!("{team}:{name}") },
+                "u": {
+                    "$inc": { "wins": wins, "rank": -wins },
+                    "$setOnInsert": { "name": name, "team": team },
+                },
+                "upsert": true,
+            }
+        })
+        .collect();
+    updates.push(doc! {
+        "q": { "_id": TOTALS },
+        "u": { "$inc": { HEROES: heroes, VILLAINS: villains } },
+        "upsert": true,
+    });
+    doc! { "update": COUNTERS, "updates": updates, "ordered": false }
+}
+
+/// Runs a [`counter_update`] of fights just stored, waiting at most `timeout`.
+pub(super) async fn count(
+    database: &Database,
+    command: Document,
+    timeout: Duration,
+    failures: &AtomicU64,
+) {
+    let outcome = bounded(timeout, database.run_command(command)).await;
+    let failed = match &outcome {
+        Ok(reply) => reply.get_array("writeErrors").is_ok_and(|e| !e.is_empty()),
+        Err(_) => true,
+    };
+    if failed {
+        failures.fetch_add(1, Relaxed);
+        match outcome {
+            Ok(reply) => log::warn!("fight statistics not counted: {reply}"),
+            Err(err) => log::warn!("fight statistics not counted: {err}"),
+        }
+    }
+}
+
+/// The index the top-winners read walks (also created by `database/fights-db/init.js`).
+pub(super) fn counters_index() -> IndexModel {
     IndexModel::builder()
-        .keys(doc! { "winnerTeam": 1, "winnerName": 1 })
+        .keys(doc! { "rank": 1, "name": 1, "team": 1 })
         .build()
 }
 
@@ -127,12 +173,29 @@ mod tests {
     fn the_init_script_creates_the_same_index() {
         let script = include_str!("../../../../database/fights-db/init.js");
         assert!(
-            script.contains("createIndex({ winnerTeam: 1, winnerName: 1 })"),
-            "database/fights-db/init.js must create the statistics index"
+            script
+                .contains("getCollection('FightStats').createIndex({ rank: 1, name: 1, team: 1 })"),
+            "database/fights-db/init.js must create the statistics counters' index"
         );
         assert_eq!(
-            stats_index().keys,
-            doc! { "winnerTeam": 1, "winnerName": 1 }
+            counters_index().keys,
+            doc! { "rank": 1, "name": 1, "team": 1 }
         );
+    }
+
+    #[test]
+    fn counters_read_as_winners() {
+        let counter = doc! { "_id": "heroes:Yoda", "name": "Yoda", "team": "heroes", "wins": 3_i32, "rank": -3_i32 };
+        assert_eq!(
+            winner(&counter),
+            Some(Winner {
+                name: "Yoda".to_owned(),
+                team: HEROES,
+                wins: 3
+            })
+        );
+        assert_eq!(winner(&doc! { "name": "X", "team": "others" }), None);
+        assert_eq!(integer(Some(&Bson::Int64(1 << 40))), 1 << 40);
+        assert_eq!(integer(None), 0);
     }
 }

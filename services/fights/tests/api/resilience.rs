@@ -148,6 +148,44 @@ async fn unreadable_bodies_yield_the_fallback() {
 }
 
 #[tokio::test]
+async fn a_too_large_answer_is_a_fallback_without_retry_or_circuit() {
+    let fakes = Fakes::start().await;
+    let app = spawn(&fakes).await;
+    fakes.heroes.answer_oversized();
+
+    for _ in 0..10 {
+        let reply = app.client.get(&app.url("/api/fights/randomfighters")).await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(
+            reply.body,
+            format!(
+                r#"{{"hero":{FALLBACK_HERO},"villain":{}}}"#,
+                r#"{"name":"Darth Vader","level":600000001,"picture":"https://example.com/vader.png","powers":"The dark side"}"#
+            )
+        );
+    }
+
+    assert_eq!(
+        fakes.heroes.random_hits(),
+        10,
+        "one request a call, no retry"
+    );
+    assert_eq!(
+        metric(&app, r#"fights_circuit_state{downstream="heroes"}"#).await,
+        Some(0),
+        "the circuit stays closed"
+    );
+    assert_eq!(
+        metric(
+            &app,
+            r#"fights_downstream_calls_total{downstream="heroes",outcome="too_large"}"#
+        )
+        .await,
+        Some(10)
+    );
+}
+
+#[tokio::test]
 async fn server_errors_are_retried() {
     let fakes = Fakes::start().await;
     let app = spawn(&fakes).await;
@@ -402,5 +440,58 @@ async fn retries_after_a_failure_are_counted() {
         .await,
         Some(2),
         "the two retries of the one call"
+    );
+}
+
+#[tokio::test]
+async fn with_a_slow_mongodb_exactly_the_fights_answered_200_are_stored() {
+    let fakes = Fakes::start().await;
+    let relay = Relay::to_mongodb(&test_support::db::mongodb().0).await;
+    let app = spawn_with(
+        &fakes.urls(),
+        &[
+            ("MONGODB_URL", relay.url.as_str()),
+            ("MONGODB_TIMEOUT_MS", "500"),
+        ],
+    )
+    .await;
+    let first = app
+        .client
+        .post(&app.url("/api/fights"), crate::storage::FIGHT)
+        .await;
+    assert_eq!(first.status, 200, "{}", first.body);
+
+    // Each insert now takes longer than half the timeout: fights queued behind one wait
+    // for it, and some are taken into an insert late in their time.
+    relay.delay_requests(Duration::from_millis(300));
+    let waves = (0..3).map(|wave| {
+        let (client, url) = (app.client.clone(), app.url("/api/fights"));
+        async move {
+            tokio::time::sleep(Duration::from_millis(200 * wave)).await;
+            let posts = (0..20).map(|_| client.post(&url, crate::storage::FIGHT));
+            futures_util::future::join_all(posts).await
+        }
+    });
+    let replies: Vec<_> = futures_util::future::join_all(waves)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    // Whatever MongoDB still had in hand has landed by now.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+
+    let answered = replies.iter().filter(|r| r.status == 200).count() as u64;
+    for reply in replies.iter().filter(|r| r.status != 200) {
+        assert_eq!(reply.status, 503, "{}", reply.body);
+        assert_eq!(
+            reply.body,
+            r#"{"title":"Service Unavailable","status":503,"detail":"Fights cannot be stored or read right now"}"#
+        );
+    }
+    assert!(answered > 0, "some fights are stored");
+    assert_eq!(
+        app.stored_fights().await,
+        1 + answered,
+        "stored fights are exactly the answered ones ({answered} of 60 answered 200)"
     );
 }

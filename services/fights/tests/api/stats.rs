@@ -6,7 +6,7 @@ use std::time::Duration;
 use simd_json::prelude::*;
 
 use crate::support::{
-    closed_url, metric, spawn, spawn_with, stored_fight, App, Downstreams, Fake, Fakes, Kind, Relay,
+    closed_url, metric, spawn, spawn_with, App, Downstreams, Fake, Fakes, Kind, Relay,
 };
 
 const EMPTY: &str = r#"{"fights":0,"wins":{"heroes":0,"villains":0},"topWinners":[]}"#;
@@ -20,7 +20,7 @@ fn won_by(team: &str, winner: &str) -> String {
         _ => (("Loser", 1), (winner, 1000)),
     };
     format!(
-        r#"{{"hero":{{"name":"{}","level":{}}},"villain":{{"name":"{}","level":{}}}}}"#,
+        r#"{{"hero":{{"name":"{}","level":{},"picture":"p.png"}},"villain":{{"name":"{}","level":{},"picture":"p.png"}}}}"#,
         hero.0, hero.1, villain.0, villain.1
     )
 }
@@ -106,28 +106,60 @@ async fn stats_count_fights_and_rank_the_top_ten_winners() {
 }
 
 #[tokio::test]
-async fn stats_count_every_winner_name_however_many_there_are() {
+async fn what_a_refresh_costs_does_not_grow_with_the_winner_names() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
-    // More names than one reply of the pipeline's cursor carries, one of them twice.
-    let docs: Vec<_> = (0..2_500)
-        .map(|n| stored_fight(format!("Hero {n:04}")))
-        .chain([stored_fight("Hero 2499".to_owned())])
-        .collect();
-    app.insert_fights(&docs).await;
+    let relay = Relay::to_mongodb(&test_support::db::mongodb().0).await;
+    let app = spawn_with(
+        &fakes.urls(),
+        &[
+            ("MONGODB_URL", relay.url.as_str()),
+            ("FIGHTS_STATS_INTERVAL_MS", "600000"),
+        ],
+    )
+    .await;
+    // Names anyone can POST, each winning once, one of them twice.
+    let names: Vec<String> = (0..3_000).map(|n| format!("Hero {n:04}")).collect();
+    for chunk in names.chunks(200) {
+        let fights: Vec<(&str, &str)> = chunk.iter().map(|n| ("heroes", n.as_str())).collect();
+        store(&app, &fights).await;
+    }
+    store(&app, &[("heroes", "Hero 2999"), ("villains", "Vader")]).await;
 
+    let before = relay.replied_bytes();
     let reply = app.client.get(&app.url("/api/fights/stats")).await;
+    let read = relay.replied_bytes() - before;
 
     assert_eq!(reply.status, 200, "{}", reply.body);
     let stats = reply.json();
-    assert_eq!(stats["fights"], 2_501);
-    assert_eq!(stats["wins"]["heroes"], 2_501);
-    let top = stats["topWinners"].as_array().unwrap();
-    assert_eq!(top.len(), 10);
-    assert_eq!(top[0]["name"], "Hero 2499");
-    assert_eq!(top[0]["wins"], 2);
-    assert_eq!(top[1]["name"], "Hero 0000");
-    assert_eq!(top[9]["name"], "Hero 0008");
+    assert_eq!(stats["fights"], 3_002);
+    assert_eq!(stats["wins"]["heroes"], 3_001);
+    assert_eq!(stats["wins"]["villains"], 1);
+    let top: Vec<String> = stats["topWinners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| format!("{} {}", w["name"].as_str().unwrap(), w["wins"]))
+        .collect();
+    assert_eq!(
+        top,
+        [
+            "Hero 2999 2",
+            "Hero 0000 1",
+            "Hero 0001 1",
+            "Hero 0002 1",
+            "Hero 0003 1",
+            "Hero 0004 1",
+            "Hero 0005 1",
+            "Hero 0006 1",
+            "Hero 0007 1",
+            "Hero 0008 1",
+        ]
+    );
+    // The totals and ten winners, not a group per name (3,000 of them are 60 KB and more).
+    assert!(
+        read < 8 * 1024,
+        "a refresh read {read} bytes from MongoDB for 3,000 names"
+    );
 }
 
 #[tokio::test]

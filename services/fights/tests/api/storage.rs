@@ -4,11 +4,11 @@ use simd_json::prelude::*;
 
 use crate::support::{spawn, spawn_with, Fakes};
 
-pub const FIGHT: &str = r#"{"hero":{"id":1,"name":"Yoda","level":9000000000,"picture":"https://example.com/yoda.png","powers":"Force"},"villain":{"name":"Jabba","level":3},"location":{"name":"Tatooine","description":"Sand","type":"PLANET"}}"#;
+pub const FIGHT: &str = r#"{"hero":{"id":1,"name":"Yoda","level":9000000000,"picture":"https://example.com/yoda.png","powers":"Force"},"villain":{"name":"Jabba","level":3,"picture":"https://example.com/jabba.png"},"location":{"name":"Tatooine","description":"Sand","type":"PLANET"}}"#;
 
 fn fight_between(hero: &str, villain: &str) -> String {
     format!(
-        r#"{{"hero":{{"name":"{hero}","level":1000}},"villain":{{"name":"{villain}","level":1}}}}"#
+        r#"{{"hero":{{"name":"{hero}","level":1000,"picture":"p.png"}},"villain":{{"name":"{villain}","level":1,"picture":"p.png"}}}}"#
     )
 }
 
@@ -28,7 +28,7 @@ async fn a_posted_fight_is_stored_and_read_back() {
     assert_eq!(date.len(), "2026-11-23T16:51:41.787Z".len(), "{date}");
     assert!(date.ends_with('Z') && date.as_bytes()[19] == b'.', "{date}");
     let expected = format!(
-        r#"{{"id":"{id}","fightDate":"{date}","winnerName":"Yoda","winnerLevel":9000000000,"winnerPowers":"Force","winnerPicture":"https://example.com/yoda.png","winnerTeam":"heroes","loserName":"Jabba","loserLevel":3,"loserTeam":"villains","location":{{"name":"Tatooine","description":"Sand"}}}}"#
+        r#"{{"id":"{id}","fightDate":"{date}","winnerName":"Yoda","winnerLevel":9000000000,"winnerPowers":"Force","winnerPicture":"https://example.com/yoda.png","winnerTeam":"heroes","loserName":"Jabba","loserLevel":3,"loserPicture":"https://example.com/jabba.png","loserTeam":"villains","location":{{"name":"Tatooine","description":"Sand"}}}}"#
     );
     assert_eq!(reply.body, expected);
 

@@ -80,8 +80,12 @@ struct Faults {
     fail_next: AtomicU32,
     /// Delay before every answer.
     delay_ms: AtomicU64,
+    /// When set, the random entity is a hero far larger than any catalogue row.
+    oversized: AtomicBool,
     /// Requests received.
     hits: AtomicU64,
+    /// Requests received for the random entity.
+    random_hits: AtomicU64,
 }
 
 /// A fake downstream service on a loopback port.
@@ -133,6 +137,11 @@ impl Fake {
         self.faults.fail_next.store(n, SeqCst);
     }
 
+    /// From now on the random entity is a valid hero of 100 KiB.
+    pub fn answer_oversized(&self) {
+        self.faults.oversized.store(true, SeqCst);
+    }
+
     pub fn delay(&self, delay: Duration) {
         self.faults.delay_ms.store(delay.as_millis() as u64, SeqCst);
     }
@@ -140,10 +149,18 @@ impl Fake {
     pub fn hits(&self) -> u64 {
         self.faults.hits.load(SeqCst)
     }
+
+    /// Requests received for the random entity (the warm-up calls hello).
+    pub fn random_hits(&self) -> u64 {
+        self.faults.random_hits.load(SeqCst)
+    }
 }
 
 async fn answer(kind: Kind, faults: &Faults, path: &str) -> Response<Full<Bytes>> {
     faults.hits.fetch_add(1, SeqCst);
+    if path == kind.random_path() {
+        faults.random_hits.fetch_add(1, SeqCst);
+    }
     let delay = faults.delay_ms.load(SeqCst);
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
@@ -154,30 +171,47 @@ async fn answer(kind: Kind, faults: &Faults, path: &str) -> Response<Full<Bytes>
         .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
         .is_ok();
     let (status, body, content_type) = if failing {
-        (500, "", "text/plain")
+        (500, Bytes::new(), "text/plain")
     } else if status != 0 {
-        (status, "", "text/plain")
+        (status, Bytes::new(), "text/plain")
+    } else if path == kind.random_path() && faults.oversized.load(SeqCst) {
+        let hero = format!(
+            r#"{{"name":"Big Hero","level":1,"picture":"p.png","powers":"{}"}}"#,
+            "p".repeat(100 * 1024)
+        );
+        (200, Bytes::from(hero), "application/json")
     } else if path == kind.random_path() {
-        (200, kind.body(), "application/json")
+        (
+            200,
+            Bytes::from_static(kind.body().as_bytes()),
+            "application/json",
+        )
     } else if path == kind.hello_path() {
-        (200, kind.hello(), "text/plain")
+        (
+            200,
+            Bytes::from_static(kind.hello().as_bytes()),
+            "text/plain",
+        )
     } else {
-        (404, "", "text/plain")
+        (404, Bytes::new(), "text/plain")
     };
     Response::builder()
         .status(StatusCode::from_u16(status).unwrap())
         .header("content-type", content_type)
-        .body(Full::new(Bytes::from_static(body.as_bytes())))
+        .body(Full::new(body))
         .unwrap()
 }
 
-/// A URL where nothing listens: a downstream that is stopped.
-/// A TCP relay to a real server that can stop relaying: stands in for a MongoDB that took
-/// the connection and then went silent (hung, or cut off by the network), which the shared
-/// real server cannot be made to do without breaking every other test.
+/// A TCP relay to a real server that can stop relaying or delay what reaches the server:
+/// stands in for a MongoDB that took the connection and then went silent (hung, or cut
+/// off by the network) or answers slowly, which the shared real server cannot be made to
+/// do without breaking every other test.
 pub struct Relay {
     pub url: String,
     frozen: Arc<AtomicBool>,
+    request_delay_ms: Arc<AtomicU64>,
+    /// Bytes relayed from the server to the client.
+    replied: Arc<AtomicU64>,
     accept: JoinHandle<()>,
 }
 
@@ -196,7 +230,9 @@ impl Relay {
             listener.local_addr().unwrap()
         );
         let frozen = Arc::new(AtomicBool::new(false));
-        let flag = frozen.clone();
+        let request_delay_ms = Arc::new(AtomicU64::new(0));
+        let replied = Arc::new(AtomicU64::new(0));
+        let (flag, delay, count) = (frozen.clone(), request_delay_ms.clone(), replied.clone());
         let accept = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
@@ -204,13 +240,25 @@ impl Relay {
                 };
                 let (client_read, client_write) = client.into_split();
                 let (server_read, server_write) = server.into_split();
-                tokio::spawn(relay(client_read, server_write, flag.clone()));
-                tokio::spawn(relay(server_read, client_write, flag.clone()));
+                let requests = Direction {
+                    frozen: flag.clone(),
+                    delay_ms: delay.clone(),
+                    bytes: Arc::new(AtomicU64::new(0)),
+                };
+                let replies = Direction {
+                    frozen: flag.clone(),
+                    delay_ms: Arc::new(AtomicU64::new(0)),
+                    bytes: count.clone(),
+                };
+                tokio::spawn(relay(client_read, server_write, requests));
+                tokio::spawn(relay(server_read, client_write, replies));
             }
         });
         Self {
             url,
             frozen,
+            request_delay_ms,
+            replied,
             accept,
         }
     }
@@ -218,6 +266,17 @@ impl Relay {
     /// From now on nothing more reaches either side; connections stay open.
     pub fn freeze(&self) {
         self.frozen.store(true, SeqCst);
+    }
+
+    /// Bytes the server sent through the relay so far.
+    pub fn replied_bytes(&self) -> u64 {
+        self.replied.load(SeqCst)
+    }
+
+    /// From now on every command reaches the server `delay` late.
+    pub fn delay_requests(&self, delay: Duration) {
+        self.request_delay_ms
+            .store(delay.as_millis() as u64, SeqCst);
     }
 }
 
@@ -227,27 +286,54 @@ impl Drop for Relay {
     }
 }
 
+/// What a relay does to one direction of a connection.
+struct Direction {
+    frozen: Arc<AtomicBool>,
+    delay_ms: Arc<AtomicU64>,
+    bytes: Arc<AtomicU64>,
+}
+
+/// Relays `from` to `to`: a reader hands each chunk over with the time it arrived, and
+/// the writer sends it the configured delay after that, so that a command read in several
+/// chunks is delayed once.
 async fn relay(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
-    frozen: Arc<AtomicBool>,
+    direction: Direction,
 ) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut buf = vec![0; 64 * 1024];
-    loop {
-        let n = match from.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        while frozen.load(SeqCst) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
+    let reader = tokio::spawn(async move {
+        let mut buf = vec![0; 64 * 1024];
+        loop {
+            match from.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    if tx
+                        .send((tokio::time::Instant::now(), buf[..n].to_vec()))
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    while let Some((arrived, chunk)) = rx.recv().await {
+        let delay = Duration::from_millis(direction.delay_ms.load(SeqCst));
+        tokio::time::sleep_until(arrived + delay).await;
+        while direction.frozen.load(SeqCst) {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        if to.write_all(&buf[..n]).await.is_err() {
-            return;
+        if to.write_all(&chunk).await.is_err() {
+            break;
         }
+        direction.bytes.fetch_add(chunk.len() as u64, SeqCst);
     }
+    reader.abort();
 }
 
+/// A URL where nothing listens: a downstream that is stopped.
 pub async fn closed_url() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -297,6 +383,17 @@ pub struct App {
 impl App {
     pub fn url(&self, path: &str) -> String {
         self.service.url(path)
+    }
+
+    /// How many fights the service's collection holds, read around the service.
+    pub async fn stored_fights(&self) -> u64 {
+        mongo_client(&self._db.url)
+            .await
+            .database(&self._db.name)
+            .collection::<Document>("Fights")
+            .count_documents(doc! {})
+            .await
+            .unwrap()
     }
 
     /// Writes `fights` straight into the service's collection, 500 to a command.

@@ -9,23 +9,23 @@ async fn incomplete_fights_are_rejected_with_violations() {
 
     for (body, fields) in [
         (
-            r#"{"villain":{"name":"Vader","level":1}}"#,
+            r#"{"villain":{"picture":"p.png","name":"Vader","level":1}}"#,
             r#"[{"field":"hero","message":"must not be null"}]"#,
         ),
         (
-            r#"{"hero":{"level":1},"villain":{"name":"Vader","level":1}}"#,
+            r#"{"hero":{"picture":"p.png","level":1},"villain":{"picture":"p.png","name":"Vader","level":1}}"#,
             r#"[{"field":"hero.name","message":"must not be null"}]"#,
         ),
         (
-            r#"{"hero":{"name":"Han\u0007","level":1},"villain":{"name":"Va","level":1}}"#,
+            r#"{"hero":{"picture":"p.png","name":"Han\u0007","level":1},"villain":{"picture":"p.png","name":"Va","level":1}}"#,
             r#"[{"field":"hero.name","message":"must not contain control characters"},{"field":"villain.name","message":"size must be between 3 and 50"}]"#,
         ),
         (
-            r#"{"hero":{"name":"Han","level":1},"villain":{"name":"Vader","level":1},"location":{"name":"X"}}"#,
+            r#"{"hero":{"picture":"p.png","name":"Han","level":1},"villain":{"picture":"p.png","name":"Vader","level":1},"location":{"name":"X"}}"#,
             r#"[{"field":"location.name","message":"size must be between 3 and 50"}]"#,
         ),
         (
-            r#"{"hero":{"name":"Han","level":1},"villain":{"name":"Vader"}}"#,
+            r#"{"hero":{"picture":"p.png","name":"Han","level":1},"villain":{"picture":"p.png","name":"Vader"}}"#,
             r#"[{"field":"villain.level","message":"must not be null"}]"#,
         ),
         (
@@ -169,5 +169,62 @@ async fn clamped_and_far_pages_are_empty_and_beyond_int64_are_400() {
     assert_eq!(
         reply.json()["detail"],
         "Query parameter 'page' must be an integer, got '9223372036854775808'"
+    );
+}
+
+#[tokio::test]
+async fn fighters_follow_the_catalogues_rules() {
+    let fakes = Fakes::start().await;
+    let app = spawn(&fakes).await;
+    let long_picture = "p".repeat(256);
+
+    for (hero, villain, location, fields) in [
+        (
+            r#"{"name":"Han","level":0,"picture":"p.png"}"#.to_owned(),
+            r#"{"name":"Vader","level":-9223372036854775808,"picture":"p.png"}"#.to_owned(),
+            "null".to_owned(),
+            r#"[{"field":"hero.level","message":"must be greater than or equal to 1"},{"field":"villain.level","message":"must be greater than or equal to 1"}]"#,
+        ),
+        (
+            r#"{"name":"Han","level":1}"#.to_owned(),
+            r#"{"name":"Vader","level":1,"picture":""}"#.to_owned(),
+            "null".to_owned(),
+            r#"[{"field":"hero.picture","message":"must not be empty"},{"field":"villain.picture","message":"must not be empty"}]"#,
+        ),
+        (
+            format!(r#"{{"name":"Han","level":1,"picture":"{long_picture}"}}"#),
+            r#"{"name":"Vader","level":1,"picture":"p.png"}"#.to_owned(),
+            format!(r#"{{"name":"Gotham","description":"Dark","picture":"{long_picture}"}}"#),
+            r#"[{"field":"hero.picture","message":"size must be between 0 and 255"},{"field":"location.picture","message":"size must be between 0 and 255"}]"#,
+        ),
+    ] {
+        let body = format!(r#"{{"hero":{hero},"villain":{villain},"location":{location}}}"#);
+        let reply = app.client.post(&app.url("/api/fights"), &body).await;
+        assert_eq!(reply.status, 400, "{fields}");
+        assert_eq!(reply.header("content-type"), "application/problem+json");
+        assert_eq!(
+            reply.body,
+            format!(
+                r#"{{"title":"Bad Request","status":400,"detail":"The request body is not valid","violations":{fields}}}"#
+            ),
+        );
+    }
+    let list = app.client.get(&app.url("/api/fights")).await;
+    assert_eq!(list.body, "[]", "nothing was stored");
+}
+
+#[tokio::test]
+async fn integers_out_of_range_say_which_range_is_accepted() {
+    let fakes = Fakes::start().await;
+    let app = spawn(&fakes).await;
+    let body = r#"{"hero":{"name":"Han","level":18446744073709551615,"picture":"p.png"},"villain":{"name":"Vader","level":1,"picture":"p.png"}}"#;
+
+    let reply = app.client.post(&app.url("/api/fights"), body).await;
+
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.header("content-type"), "application/problem+json");
+    assert_eq!(
+        reply.body,
+        r#"{"title":"Bad Request","status":400,"detail":"hero.level: expected an integer from -9223372036854775808 to 9223372036854775807, got one beyond that range"}"#
     );
 }

@@ -216,3 +216,29 @@ async fn names_are_equal_only_when_they_differ_in_letter_case() {
         r#"{"title":"Not Found","status":404,"detail":"No location named 'Gotham  '"}"#,
     );
 }
+
+#[tokio::test]
+async fn no_write_makes_a_row_larger_than_fights_reads() {
+    let app = TestApp::start().await;
+    let id = app.create("Gotham City", "CITY").await;
+    let before = app.get(&format!("/api/locations/{id}")).await;
+    let too_large = format!(r#"{{"description":"{}"}}"#, "d".repeat(16_400));
+    let problem = r#"{"title":"Bad Request","status":400,"detail":"The request body is not valid","violations":[{"field":"row","message":"the row as JSON must be at most 16384 bytes"}]}"#;
+
+    let patched = app.patch(&format!("/api/locations/{id}"), &too_large).await;
+    let table = format!(
+        r#"[{{"name":"Metropolis","type":"CITY"}},{{"name":"Smallville","type":"CITY","description":"{}"}}]"#,
+        "d".repeat(16_400)
+    );
+    let replaced = app.put("/api/locations", &table).await;
+
+    assert_problem(&patched, 400, problem);
+    assert_problem(
+        &replaced,
+        400,
+        &problem.replace(r#""field":"row""#, r#""field":"[1].row""#),
+    );
+    let after = app.get(&format!("/api/locations/{id}")).await;
+    assert_eq!(after.status, 200);
+    assert_eq!(after.body, before.body, "the row is unchanged");
+}
