@@ -12,8 +12,8 @@ use crate::{
     error::Error,
     fight::{fight, Roll},
     model::{
-        fallback_hero, fallback_location, fallback_villain, FightDoc, FightLocation, FightRequest,
-        Fighter, FighterInput, Fighters,
+        fallback_hero, fallback_location, fallback_villain, Fight, FightDoc, FightLocation,
+        FightRequest, Fighter, FighterInput, Fighters,
     },
     page,
     routes::Endpoint,
@@ -23,8 +23,6 @@ use crate::{
 /// The default and the bounds of `size`.
 const DEFAULT_SIZE: u64 = 20;
 const MAX_SIZE: u64 = 100;
-/// Encoded size of a typical fight, to size response buffers.
-const FIGHT_BYTES: usize = 768;
 
 /// Runs the handler of `endpoint`; `request` and `body` are the request's head and body.
 pub async fn dispatch(
@@ -95,13 +93,14 @@ async fn random_fighters(app: &Fights) -> Response {
         app.heroes.random(fallback_hero),
         app.villains.random(fallback_villain)
     );
-    response::json(StatusCode::OK, &Fighters { hero, villain }, 512)
+    let size = 32 + hero.json_size() + villain.json_size();
+    response::json(StatusCode::OK, &Fighters { hero, villain }, size)
 }
 
 /// Always 200: a failing locations service yields the fallback location.
 async fn random_location(app: &Fights) -> Response {
     let location = app.locations.random(fallback_location).await;
-    response::json(StatusCode::OK, &location, 256)
+    response::json(StatusCode::OK, &location, location.json_size())
 }
 
 /// The whole game in one call: fetch all three concurrently, fight, store.
@@ -132,7 +131,7 @@ async fn store_fight(
     let outcome = fight(hero, villain, location, Roll::random());
     let doc = FightDoc::new(outcome, ObjectId::new(), DateTime::now());
     let stored = app.store.insert(doc).await?;
-    Ok(response::json(StatusCode::OK, &stored, FIGHT_BYTES))
+    Ok(response::json(StatusCode::OK, &stored, stored.json_size()))
 }
 
 /// Both fighters, or a 400 listing every missing field and every value the catalogues
@@ -228,7 +227,7 @@ async fn list(app: &Fights, query: Option<&str>) -> Result<Response, Error> {
     Ok(response::json(
         StatusCode::OK,
         &fights,
-        FIGHT_BYTES * fights.len() + 2,
+        fights.iter().map(Fight::json_size).sum::<usize>() + 2,
     ))
 }
 
@@ -245,7 +244,7 @@ async fn get(app: &Fights, id: &str) -> Result<Response, Error> {
         .find(oid)
         .await?
         .ok_or_else(|| Error::NotFound(id.to_owned()))?;
-    Ok(response::json(StatusCode::OK, &fight, FIGHT_BYTES))
+    Ok(response::json(StatusCode::OK, &fight, fight.json_size()))
 }
 
 /// An ObjectId written as exactly 24 hex digits.

@@ -29,6 +29,26 @@ pub struct FightLocation {
     pub picture: Option<String>,
 }
 
+/// The length of an optional text field, 0 when absent.
+fn text_len(field: &Option<String>) -> usize {
+    field.as_ref().map_or(0, String::len)
+}
+
+impl Fighter {
+    /// A guess of the encoded size from the field lengths, so a response buffer is
+    /// allocated once whatever the fighter holds.
+    pub fn json_size(&self) -> usize {
+        64 + self.name.len() + text_len(&self.picture) + text_len(&self.powers)
+    }
+}
+
+impl FightLocation {
+    /// A guess of the encoded size, as [`Fighter::json_size`].
+    pub fn json_size(&self) -> usize {
+        48 + self.name.len() + text_len(&self.description) + text_len(&self.picture)
+    }
+}
+
 /// The answer of `GET /api/fights/randomfighters`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Fighters {
@@ -141,6 +161,24 @@ impl FightDoc {
             loser_team: loser_team.to_owned(),
             location,
         }
+    }
+}
+
+impl Fight {
+    /// A guess of the encoded size, as [`Fighter::json_size`].
+    pub fn json_size(&self) -> usize {
+        256 + self.winner_name.len()
+            + self.loser_name.len()
+            + [
+                &self.winner_powers,
+                &self.winner_picture,
+                &self.loser_powers,
+                &self.loser_picture,
+            ]
+            .into_iter()
+            .map(text_len)
+            .sum::<usize>()
+            + self.location.as_ref().map_or(0, FightLocation::json_size)
     }
 }
 
