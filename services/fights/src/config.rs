@@ -53,6 +53,9 @@ pub struct Config {
     pub mongodb_timeout: Duration,
     /// Shortest time between two computations of the fight statistics.
     pub stats_interval: Duration,
+    /// Longest the wins of stored fights wait before the writer adds them to the
+    /// statistics counters, in one command for all of them (0: after every insert).
+    pub stats_flush: Duration,
     pub heroes_url: String,
     pub villains_url: String,
     pub locations_url: String,
@@ -104,6 +107,12 @@ impl Config {
             )?),
             mongodb_timeout: env.millis("MONGODB_TIMEOUT_MS", 3_000, 600_000)?,
             stats_interval: env.millis("FIGHTS_STATS_INTERVAL_MS", 1_000, 3_600_000)?,
+            stats_flush: Duration::from_millis(env.bounded(
+                "FIGHTS_STATS_FLUSH_MS",
+                1_000,
+                0,
+                60_000,
+            )?),
             heroes_url: http_url(env, "HEROES_URL", "http://heroes:8001")?,
             villains_url: http_url(env, "VILLAINS_URL", "http://villains:8002")?,
             locations_url: http_url(env, "LOCATIONS_URL", "http://locations:8003")?,

@@ -175,6 +175,7 @@ impl FightStore {
                         rx,
                         config.mongodb_timeout,
                         config.insert_linger,
+                        config.stats_flush,
                         inserts.clone(),
                     ))),
                 )
@@ -210,7 +211,9 @@ impl FightStore {
         let stored = match &self.writer {
             None => {
                 writer::store(&self.fights, &[&doc], self.timeout, &self.inserts).await?;
-                let command = stats::counter_update(&[&doc]);
+                let mut tally = stats::Tally::default();
+                tally.add(&doc);
+                let command = tally.take_command(1);
                 let database = self.client.database(self.fights.namespace().db.as_str());
                 let failures = &self.inserts.counter_failures;
                 stats::count(&database, command, self.timeout, failures).await;

@@ -102,42 +102,61 @@ fn integer(value: Option<&Bson>) -> i64 {
     }
 }
 
-/// The command adding the wins of `fights` to the counters: one `update` of one upsert
-/// per distinct winner and one for the totals, so its cost is that of the batch.
-pub(super) fn counter_update(fights: &[&FightDoc]) -> Document {
-    let mut winners: BTreeMap<(&str, &str), i64> = BTreeMap::new();
-    let (mut heroes, mut villains) = (0_i64, 0_i64);
-    for fight in fights {
-        *winners
-            .entry((fight.winner_team.as_str(), fight.winner_name.as_str()))
-            .or_default() += 1;
-        match fight.winner_team.as_str() {
-            HEROES => heroes += 1,
-            _ => villains += 1,
-        }
+/// The wins of fights stored but not yet added to the counters, per winner (team, name).
+#[derive(Debug, Default)]
+pub(super) struct Tally {
+    winners: BTreeMap<(String, String), i64>,
+}
+
+impl Tally {
+    pub(super) fn add(&mut self, fight: &FightDoc) {
+        let key = (fight.winner_team.clone(), fight.winner_name.clone());
+        *self.winners.entry(key).or_default() += 1;
     }
-    let mut updates: Vec<Document> = winners
-        .into_iter()
-        .map(|((team, name), wins)| {
-            doc! {
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.winners.is_empty()
+    }
+
+    /// Distinct winners tallied.
+    pub(super) fn len(&self) -> usize {
+        self.winners.len()
+    }
+
+    /// The command adding the wins of at most `most` winners to the counters, and those
+    /// wins taken out of the tally: one `update` of one upsert per winner and one for the
+    /// teams' totals of the same wins, so the counters stay consistent and one command's
+    /// cost stays bounded.
+    pub(super) fn take_command(&mut self, most: usize) -> Document {
+        let (mut heroes, mut villains) = (0_i64, 0_i64);
+        let mut updates = Vec::with_capacity(most.min(self.winners.len()) + 1);
+        while updates.len() < most {
+            let Some(((team, name), wins)) = self.winners.pop_first() else {
+                break;
+            };
+            match team.as_str() {
+                HEROES => heroes += wins,
+                _ => villains += wins,
+            }
+            updates.push(doc! {
                 "q": { "_id": format!("{team}:{name}") },
                 "u": {
                     "$inc": { "wins": wins, "rank": -wins },
                     "$setOnInsert": { "name": name, "team": team },
                 },
                 "upsert": true,
-            }
-        })
-        .collect();
-    updates.push(doc! {
-        "q": { "_id": TOTALS },
-        "u": { "$inc": { HEROES: heroes, VILLAINS: villains } },
-        "upsert": true,
-    });
-    doc! { "update": COUNTERS, "updates": updates, "ordered": false }
+            });
+        }
+        updates.push(doc! {
+            "q": { "_id": TOTALS },
+            "u": { "$inc": { HEROES: heroes, VILLAINS: villains } },
+            "upsert": true,
+        });
+        doc! { "update": COUNTERS, "updates": updates, "ordered": false }
+    }
 }
 
-/// Runs a [`counter_update`] of fights just stored, waiting at most `timeout`.
+/// Runs a [`Tally::take_command`] of fights stored, waiting at most `timeout`.
 pub(super) async fn count(
     database: &Database,
     command: Document,

@@ -9,6 +9,18 @@
 //! It lingers only while the previous insert carried more than one fight, so a fight
 //! arriving alone is written at once.
 //!
+//! The wins of the stored fights are tallied ([`stats::Tally`]) and added to the
+//! statistics counters once per `flush` interval rather than once per insert: on the
+//! MongoDB stand-in a command costs about as much as an insert, so counting every batch
+//! doubled the commands of the fight path, while a tally counts each winner once per
+//! interval however often it won. It is sent `COUNT_CHUNK` winners to a command, one
+//! command between two inserts, because the stand-in runs one command per database at a
+//! time and one upsert of every winner at once held the inserts behind it. The tally
+//! keeps at most `TALLY_MAX` winners between inserts (past it, chunks go out at once), so
+//! its memory is bounded whatever names are posted. The statistics are answered from a
+//! snapshot refreshed about once a second anyway; what is tallied when the writer ends
+//! is counted before it returns.
+//!
 //! A 503 means the fight is not stored, so that a client may retry it without making a
 //! duplicate. A fight is either still queued, and then its request may give up on it at
 //! its deadline ([`Claim`]: the writer will skip it), or taken into an insert, and then its
@@ -41,6 +53,10 @@ use crate::{error::Error, model::FightDoc};
 
 /// Most fights written with one `insert_many`.
 const BATCH: usize = 64;
+/// Most winners counted with one `update`.
+const COUNT_CHUNK: usize = 4;
+/// Most winners tallied between two inserts; past it they are counted at once.
+const TALLY_MAX: usize = 1_024;
 
 /// One fight waiting for the writer task, with where to send it back once stored.
 pub struct Pending {
@@ -81,19 +97,50 @@ impl Claim {
 /// carried more than one fight, what arrives within `linger` too), stores it with one
 /// `insert_many` bounded by `timeout` ([`store`]) and answers every waiting request.
 /// Fights whose request stopped waiting or gave up are left out. Once the requests are
-/// answered, the batch's wins are added to the statistics counters. Ends when the store
-/// is dropped.
+/// answered, the batch's wins are tallied, and added to the statistics counters when
+/// `flush` has passed since the last time (0: after every batch), also while no fight
+/// arrives. Ends when the store is dropped, after counting what is tallied.
 pub async fn write_batches(
     fights: Collection<FightDoc>,
     mut queue: mpsc::Receiver<Pending>,
     timeout: Duration,
     linger: Duration,
+    flush: Duration,
     inserts: Arc<Inserts>,
 ) {
     let database = fights.client().database(fights.namespace().db.as_str());
+    let count = |tally: &mut stats::Tally| {
+        let command = tally.take_command(COUNT_CHUNK);
+        stats::count(&database, command, timeout, &inserts.counter_failures)
+    };
     let mut batch = Vec::with_capacity(BATCH);
     let mut busy = false;
-    while queue.recv_many(&mut batch, BATCH).await > 0 {
+    let mut tally = stats::Tally::default();
+    let mut next_count = Instant::now();
+    loop {
+        // Once due (or past its bound), one chunk of the tally between two inserts.
+        let due = Instant::now() >= next_count || tally.len() > TALLY_MAX;
+        if !tally.is_empty() && due {
+            count(&mut tally).await;
+            while tally.len() > TALLY_MAX {
+                count(&mut tally).await;
+            }
+            if tally.is_empty() {
+                next_count = Instant::now() + flush;
+            }
+        }
+        let received = if tally.is_empty() {
+            queue.recv_many(&mut batch, BATCH).await
+        } else {
+            let more = queue.recv_many(&mut batch, BATCH);
+            match tokio::time::timeout_at(next_count, more).await {
+                Ok(received) => received,
+                Err(_) => continue,
+            }
+        };
+        if received == 0 {
+            break;
+        }
         if busy && !linger.is_zero() {
             let until = Instant::now() + linger;
             while batch.len() < BATCH {
@@ -111,14 +158,16 @@ pub async fn write_batches(
         }
         let docs: Vec<&FightDoc> = batch.iter().map(|p| &p.doc).collect();
         let outcome = store(&fights, &docs, timeout, &inserts).await;
-        let counting = outcome.is_ok().then(|| stats::counter_update(&docs));
+        if outcome.is_ok() {
+            docs.iter().for_each(|doc| tally.add(doc));
+        }
         for pending in batch.drain(..) {
             let answer = outcome.clone().map(|()| pending.doc);
             let _ = pending.done.send(answer);
         }
-        if let Some(command) = counting {
-            stats::count(&database, command, timeout, &inserts.counter_failures).await;
-        }
+    }
+    while !tally.is_empty() {
+        count(&mut tally).await;
     }
 }
 

@@ -35,6 +35,20 @@ async fn store(app: &App, fights: &[(&str, &str)]) {
     }
 }
 
+/// Waits until the counters hold `wins` (heroes, villains): the writer counts the wins
+/// of stored fights after it answered them.
+async fn counted(app: &App, wins: (i64, i64)) {
+    let mut counted = app.counted_wins().await;
+    for _ in 0..100 {
+        if counted == wins {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        counted = app.counted_wins().await;
+    }
+    assert_eq!(counted, wins, "the counters never reached the stored wins");
+}
+
 #[tokio::test]
 async fn stats_of_no_fights_are_zeros() {
     let fakes = Fakes::start().await;
@@ -66,6 +80,7 @@ async fn stats_count_fights_and_rank_the_top_ten_winners() {
     let names: Vec<String> = (0..11).map(|n| format!("H{n:02}")).collect();
     fights.extend(names.iter().map(|name| ("heroes", name.as_str())));
     store(&app, &fights).await;
+    counted(&app, (18, 3)).await;
 
     let reply = app.client.get(&app.url("/api/fights/stats")).await;
 
@@ -124,6 +139,7 @@ async fn what_a_refresh_costs_does_not_grow_with_the_winner_names() {
         store(&app, &fights).await;
     }
     store(&app, &[("heroes", "Hero 2999"), ("villains", "Vader")]).await;
+    counted(&app, (3_001, 1)).await;
 
     let before = relay.replied_bytes();
     let reply = app.client.get(&app.url("/api/fights/stats")).await;
@@ -271,4 +287,28 @@ async fn stats_from_a_silent_mongodb_are_503_within_the_timeout() {
 
     assert_eq!(reply.status, 503);
     assert_eq!(reply.body, UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn wins_are_counted_within_the_flush_interval_while_no_fight_arrives() {
+    let fakes = Fakes::start().await;
+    let app = spawn_with(&fakes.urls(), &[("FIGHTS_STATS_FLUSH_MS", "200")]).await;
+
+    store(&app, &[("heroes", "Yoda"), ("villains", "Vader")]).await;
+    store(&app, &[("heroes", "Yoda")]).await;
+
+    counted(&app, (2, 1)).await;
+    assert_eq!(app.stored_fights().await, 3);
+}
+
+#[tokio::test]
+async fn wins_still_tallied_at_shutdown_are_counted_before_it_ends() {
+    let fakes = Fakes::start().await;
+    let app = spawn_with(&fakes.urls(), &[("FIGHTS_STATS_FLUSH_MS", "60000")]).await;
+    store(&app, &[("heroes", "Yoda")]).await;
+    store(&app, &[("villains", "Vader"), ("villains", "Maul")]).await;
+
+    let stopped = app.stop().await;
+
+    assert_eq!(stopped.counted_wins().await, (1, 2));
 }

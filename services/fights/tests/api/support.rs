@@ -396,6 +396,19 @@ impl App {
             .unwrap()
     }
 
+    /// The teams' totals in the statistics counters, read around the service.
+    pub async fn counted_wins(&self) -> (i64, i64) {
+        self._db.counted_wins().await
+    }
+
+    /// Stops the service (its shutdown drains and lets the writer finish) and keeps the
+    /// database for reading what it left.
+    pub async fn stop(self) -> Stopped {
+        let stopped = self.service.stop().await;
+        assert!(stopped.is_ok(), "the service stopped with an error");
+        Stopped { db: self._db }
+    }
+
     /// Writes `fights` straight into the service's collection, 500 to a command.
     pub async fn insert_fights(&self, fights: &[Document]) {
         let collection = mongo_client(&self._db.url)
@@ -444,6 +457,8 @@ pub async fn spawn_resolving(
         ("LOCATIONS_URL", downstreams.locations.as_str()),
         ("DOWNSTREAM_TIMEOUT_MS", "300"),
         ("DOWNSTREAM_RETRY_DELAY_MS", "20"),
+        // Counted after every insert, so the statistics right after a POST are exact.
+        ("FIGHTS_STATS_FLUSH_MS", "0"),
     ];
     pairs.extend_from_slice(extra);
     let mut config = fights::Config::from_env(&Env::from_pairs(pairs)).expect("valid test config");
@@ -500,6 +515,18 @@ pub async fn spawn(fakes: &Fakes) -> App {
     spawn_with(&fakes.urls(), &[]).await
 }
 
+/// A service stopped by [`App::stop`], with its database.
+pub struct Stopped {
+    db: TestDb,
+}
+
+impl Stopped {
+    /// The teams' totals in the statistics counters.
+    pub async fn counted_wins(&self) -> (i64, i64) {
+        self.db.counted_wins().await
+    }
+}
+
 /// A MongoDB database of one test, dropped on drop.
 struct TestDb {
     url: String,
@@ -520,6 +547,26 @@ impl TestDb {
             url: url.to_owned(),
             name: name.to_owned(),
         }
+    }
+
+    /// The teams' totals in the statistics counters, (heroes, villains); zeros before the
+    /// first count.
+    async fn counted_wins(&self) -> (i64, i64) {
+        let totals = mongo_client(&self.url)
+            .await
+            .database(&self.name)
+            .collection::<Document>("FightStats")
+            .find_one(doc! { "_id": "teams" })
+            .await
+            .unwrap();
+        let wins = |team| {
+            totals
+                .as_ref()
+                .and_then(|t| t.get(team))
+                .and_then(|n| n.as_i64().or(n.as_i32().map(i64::from)))
+                .unwrap_or(0)
+        };
+        (wins("heroes"), wins("villains"))
     }
 }
 
