@@ -25,9 +25,11 @@ struct Pipe {
 
 impl Pipe {
     /// A heroes service on the current-thread runtime the services run on, with one
-    /// connection to it.
+    /// connection to it that carries every iteration (no keep-alive request limit).
     fn open(runtime: &Runtime) -> Pipe {
-        let config = Config::from_env(HEROES, &Env::from_pairs([]))
+        let unlimited = u64::MAX.to_string();
+        let env = Env::from_pairs([("HTTP_KEEP_ALIVE_MAX_REQUESTS", unlimited.as_str())]);
+        let config = Config::from_env(HEROES, &env)
             .unwrap_or_else(|err| panic!("heroes config: {err}"));
         let app = Catalog::new(&config).unwrap_or_else(|err| panic!("heroes: {err}"));
         let server = Server::new(Arc::new(app), &config.server);
