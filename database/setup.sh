@@ -351,6 +351,9 @@ setup_mongodb() {
 		die "python3 -m pip install pymongo failed"
 	python3 "$DB_DIR/fights-db/load_fights.py" "mongodb://127.0.0.1:$MONGODB_PORT" fights | sed 's/^/==> mongodb: /' ||
 		die "storing the seed fights failed"
+	# Fights stored before the statistics counters existed are counted once.
+	python3 "$DB_DIR/fights-db/rebuild_stats.py" --if-missing "mongodb://127.0.0.1:$MONGODB_PORT" fights |
+		sed 's/^/==> mongodb: /' || die "rebuilding the statistics counters failed"
 	say "mongodb: ready on 127.0.0.1:$MONGODB_PORT (mongodb://127.0.0.1:$MONGODB_PORT)"
 }
 
