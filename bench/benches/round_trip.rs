@@ -29,8 +29,8 @@ impl Pipe {
     fn open(runtime: &Runtime) -> Pipe {
         let unlimited = u64::MAX.to_string();
         let env = Env::from_pairs([("HTTP_KEEP_ALIVE_MAX_REQUESTS", unlimited.as_str())]);
-        let config = Config::from_env(HEROES, &env)
-            .unwrap_or_else(|err| panic!("heroes config: {err}"));
+        let config =
+            Config::from_env(HEROES, &env).unwrap_or_else(|err| panic!("heroes config: {err}"));
         let app = Catalog::new(&config).unwrap_or_else(|err| panic!("heroes: {err}"));
         let server = Server::new(Arc::new(app), &config.server);
         let (client, served) = tokio::io::duplex(64 * 1024);
