@@ -26,7 +26,7 @@ impl Character {
         96 + self.name.len()
             + [&self.other_name, &self.picture, &self.powers]
                 .into_iter()
-                .map(|field| field.as_ref().map_or(0, String::len))
+                .map(kit::json::text_len)
                 .sum::<usize>()
     }
 }

@@ -29,23 +29,22 @@ pub struct FightLocation {
     pub picture: Option<String>,
 }
 
-/// The length of an optional text field, 0 when absent.
-fn text_len(field: &Option<String>) -> usize {
-    field.as_ref().map_or(0, String::len)
-}
-
 impl Fighter {
     /// A guess of the encoded size from the field lengths, so a response buffer is
     /// allocated once whatever the fighter holds.
     pub fn json_size(&self) -> usize {
-        64 + self.name.len() + text_len(&self.picture) + text_len(&self.powers)
+        64 + self.name.len()
+            + kit::json::text_len(&self.picture)
+            + kit::json::text_len(&self.powers)
     }
 }
 
 impl FightLocation {
     /// A guess of the encoded size, as [`Fighter::json_size`].
     pub fn json_size(&self) -> usize {
-        48 + self.name.len() + text_len(&self.description) + text_len(&self.picture)
+        48 + self.name.len()
+            + kit::json::text_len(&self.description)
+            + kit::json::text_len(&self.picture)
     }
 }
 
@@ -176,7 +175,7 @@ impl Fight {
                 &self.loser_picture,
             ]
             .into_iter()
-            .map(text_len)
+            .map(kit::json::text_len)
             .sum::<usize>()
             + self.location.as_ref().map_or(0, FightLocation::json_size)
     }

@@ -21,6 +21,12 @@ pub fn is_blank(value: &Option<String>) -> bool {
     value.as_deref().is_none_or(str::is_empty)
 }
 
+/// The length of an optional text, 0 when absent: what it adds to a guess of the encoded
+/// size (the answers' `json_size`).
+pub fn text_len(value: &Option<String>) -> usize {
+    value.as_ref().map_or(0, String::len)
+}
+
 /// Encodes `value`; `capacity` is a guess of the encoded size.
 pub fn to_bytes<T: Serialize + ?Sized>(value: &T, capacity: usize) -> Bytes {
     let mut buf = Vec::with_capacity(capacity);

@@ -86,8 +86,8 @@ impl Location {
     /// A guess of the encoded size, so a response buffer is allocated once.
     pub fn json_size(&self) -> usize {
         64 + self.name.len()
-            + self.description.as_ref().map_or(0, String::len)
-            + self.picture.as_ref().map_or(0, String::len)
+            + kit::json::text_len(&self.description)
+            + kit::json::text_len(&self.picture)
     }
 }
 
