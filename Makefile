@@ -3,7 +3,8 @@
 
 RATE ?= 500
 
-# All tests: the seed data's shape against the original's (database/seed.py check), start
+# All tests: the seed data's shape against the original's (database/seed.py check), the
+# Python tools' unit tests (deploy/system/test_*.py), start
 # and provision the databases natively (installing them if absent), then every crate's
 # unit and integration tests, the compose.yml consistency check, the
 # offline validation of the Kubernetes manifests, a bounded schemathesis run per service,
@@ -12,6 +13,7 @@ RATE ?= 500
 # (deploy/system/browser) and the compose system for real.
 test:
 	python3 database/seed.py check
+	python3 -m unittest discover -s deploy/system -p 'test_*.py'
 	database/setup.sh all
 	cargo test --workspace
 	command -v docker-compose >/dev/null || (apt-get update && apt-get install -y docker-compose)

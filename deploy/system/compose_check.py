@@ -6,8 +6,12 @@
 Needs python3 and PyYAML (Debian: python3-yaml). When `docker-compose` (or `docker compose`)
 is on PATH, `config -q` validates the file as well; no Docker engine is needed.
 
-Every check prints PASS or FAIL with the reasons; the last line is
+Every check is a function returning its problems (none: it passes), listed in CHECKS under
+the name it is reported by. Each prints PASS or FAIL with the reasons; the last line is
 `compose: N passed, M failed`, and the exit code is 1 when anything failed.
+
+It imports nothing from the project, so it runs by its path (as `make test` runs it); the
+expected ports and databases below are its own statement of what compose.yml must say.
 """
 
 from __future__ import annotations
@@ -18,16 +22,16 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 try:
     import yaml
-except ImportError:  # pragma: no cover - environment problem, not a check failure
-    print("compose_check: PyYAML is missing (apt-get install python3-yaml, or pip install pyyaml)")
-    sys.exit(2)
+except ImportError:  # reported by main(): an environment problem, not a check failure
+    yaml = None
 
 ROOT = Path(__file__).resolve().parents[2]
-COMPOSE = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else ROOT / "compose.yml"
 
 # The Rust services, their default ports and their databases (see README).
 SERVICES = {
@@ -41,28 +45,10 @@ EXTRA_DEPENDS = {"fights": ["heroes", "villains", "locations"]}
 OWN_IMAGE_PREFIX = "rust-super-heroes/"
 INITDB = "/docker-entrypoint-initdb.d"
 
-results: list[tuple[str, list[str]]] = []
-
-
-def check(name: str):
-    """Decorator: run the function, record its list of problems under `name`."""
-
-    def wrap(fn):
-        try:
-            problems = fn() or []
-        except Exception as err:  # a crash in a check is a failure of that check
-            problems = [f"check crashed: {type(err).__name__}: {err}"]
-        results.append((name, problems))
-        print(("PASS " if not problems else "FAIL ") + name)
-        for problem in problems:
-            print(f"     - {problem}")
-        return fn
-
-    return wrap
-
 
 # ------------------------------------------------------------------------ helpers
 def env_of(svc: dict) -> dict[str, str]:
+    """A service's environment as a map, from either of Compose's two forms."""
     env = svc.get("environment") or {}
     if isinstance(env, list):
         out = {}
@@ -111,6 +97,7 @@ def default_of(value: str) -> str:
 
 
 def port_specs(svc: dict) -> list[str]:
+    """Short-form port entries as written (variables unexpanded), protocol dropped."""
     return [str(p).split("/")[0] for p in svc.get("ports") or [] if not isinstance(p, dict)]
 
 
@@ -131,6 +118,7 @@ def ports_of(svc: dict) -> list[tuple[int | None, int]]:
 
 
 def health_cmd(svc: dict) -> list[str]:
+    """The healthcheck test as a list, a string test as CMD-SHELL; [] when none."""
     test = (svc.get("healthcheck") or {}).get("test")
     if test is None:
         return []
@@ -140,6 +128,7 @@ def health_cmd(svc: dict) -> list[str]:
 
 
 def depends_of(svc: dict) -> dict[str, str]:
+    """depends_on as service -> condition; the list form means service_started."""
     deps = svc.get("depends_on") or {}
     if isinstance(deps, list):
         return {d: "service_started" for d in deps}
@@ -147,6 +136,7 @@ def depends_of(svc: dict) -> dict[str, str]:
 
 
 def build_of(svc: dict) -> dict:
+    """`build:` in its long form; {} when the service is not built."""
     build = svc.get("build")
     if build is None:
         return {}
@@ -156,6 +146,7 @@ def build_of(svc: dict) -> dict:
 
 
 def build_args(build: dict) -> dict[str, str]:
+    """Build arguments as a map, from either of Compose's two forms."""
     args = build.get("args") or {}
     if isinstance(args, list):
         return dict(str(a).partition("=")[::2] for a in args)
@@ -163,6 +154,7 @@ def build_args(build: dict) -> dict[str, str]:
 
 
 def port_of_addr(addr: str) -> int | None:
+    """The port of a `host:port` address, or None when it has none."""
     match = re.search(r":(\d+)$", addr)
     return int(match.group(1)) if match else None
 
@@ -205,6 +197,7 @@ def sources_of(crate_dirs: list[Path]) -> str:
 
 
 def dockerignore_patterns() -> list[tuple[str, bool]]:
+    """The patterns of .dockerignore as (pattern without leading or trailing /, negated)."""
     path = ROOT / ".dockerignore"
     if not path.exists():
         return []
@@ -235,42 +228,65 @@ def ignored(rel: str, patterns: list[tuple[str, bool]]) -> bool:
     return result
 
 
-# ------------------------------------------------------------------------ load
-try:
-    compose = yaml.safe_load(COMPOSE.read_text())
-except FileNotFoundError:
-    print(f"compose_check: {COMPOSE} does not exist")
-    print("compose: 0 passed, 1 failed")
-    sys.exit(1)
-except yaml.YAMLError as err:
-    print(f"compose_check: {COMPOSE} is not valid YAML: {err}")
-    print("compose: 0 passed, 1 failed")
-    sys.exit(1)
+# ------------------------------------------------------------------------ the project
+@dataclass
+class Project:
+    """compose.yml as loaded, with what the checks read beside it: relative paths in the
+    file resolve against its folder (`base`), crates are the workspace's under services/."""
 
-services: dict = compose.get("services") or {}
-base = COMPOSE.parent
+    path: Path
+    compose: dict
+    crates: dict[str, Path]
+
+    @property
+    def base(self) -> Path:
+        """The folder relative paths in compose.yml start from."""
+        return self.path.parent
+
+    @property
+    def services(self) -> dict:
+        """The `services:` map, empty when the file has none."""
+        return self.compose.get("services") or {}
+
+
+class Unreadable(Exception):
+    """compose.yml is missing or not YAML: no check can run."""
+
+
+def load_project(path: Path) -> Project:
+    """Reads `path`; raises Unreadable with the reason to print."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise Unreadable(f"compose_check: {path} does not exist") from None
+    try:
+        compose = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise Unreadable(f"compose_check: {path} is not valid YAML: {err}") from None
+    return Project(path=path, compose=compose, crates=local_crates())
 
 
 # ------------------------------------------------------------------------ checks
-@check("compose.yml follows the Compose spec: services present, no `version:`")
-def _():
+def check_compose_spec(project: Project) -> list[str]:
+    """The Compose spec dropped `version:`; every service the system needs is there."""
     problems = []
-    if "version" in compose:
+    if "version" in project.compose:
         problems.append("top-level `version:` is obsolete in the Compose spec; remove it")
     for name in list(SERVICES) + [s["db"] for s in SERVICES.values()] + ["k6"]:
-        if name not in services:
+        if name not in project.services:
             problems.append(f"service `{name}` is missing")
     return problems
 
 
-@check("every build context and Dockerfile exists, and the Dockerfile takes ARG SERVICE")
-def _():
+def check_build_contexts(project: Project) -> list[str]:
+    """`docker-compose build` needs each context and Dockerfile, and the one Dockerfile
+    builds the crate named by its SERVICE argument."""
     problems = []
-    for name, svc in services.items():
+    for name, svc in project.services.items():
         build = build_of(svc)
         if not build:
             continue
-        context = (base / build.get("context", ".")).resolve()
+        context = (project.base / build.get("context", ".")).resolve()
         if not context.is_dir():
             problems.append(f"{name}: build context {build.get('context')} does not exist")
             continue
@@ -287,26 +303,26 @@ def _():
         if name in SERVICES and not (ROOT / "services" / name / "Cargo.toml").is_file():
             problems.append(f"{name}: no crate services/{name} to build")
     for name in SERVICES:
-        if name in services and not build_of(services[name]):
+        if name in project.services and not build_of(project.services[name]):
             problems.append(f"{name}: has no `build:`")
     return problems
 
 
-@check("every bind-mounted file or folder exists")
-def _():
+def check_bind_mounts(project: Project) -> list[str]:
+    """A missing bind source becomes an empty folder in the container, silently."""
     problems = []
-    for name, svc in services.items():
+    for name, svc in project.services.items():
         for mount in mounts_of(svc):
-            if mount["bind"] and not (base / mount["source"]).resolve().exists():
+            if mount["bind"] and not (project.base / mount["source"]).resolve().exists():
                 problems.append(f"{name}: mounts {mount['source']}, which does not exist")
     return problems
 
 
-@check("init scripts are mounted read-only at /docker-entrypoint-initdb.d")
-def _():
+def check_init_scripts_read_only(project: Project) -> list[str]:
+    """Each database is seeded from database/ once, and nothing in it may write there."""
     problems = []
     for name in (s["db"] for s in SERVICES.values()):
-        svc = services.get(name, {})
+        svc = project.services.get(name, {})
         init = [m for m in mounts_of(svc) if m["target"].startswith(INITDB)]
         if not init:
             problems.append(f"{name}: nothing mounted at {INITDB}")
@@ -318,11 +334,11 @@ def _():
     return problems
 
 
-@check("each service publishes its own port (heroes 8001, villains 8002, locations 8003, fights 8004)")
-def _():
+def check_published_ports(project: Project) -> list[str]:
+    """Each service is reached on its own port, the same inside and out."""
     problems = []
     for name, spec in SERVICES.items():
-        svc = services.get(name, {})
+        svc = project.services.get(name, {})
         ports = ports_of(svc)
         if ports != [(spec["port"], spec["port"])]:
             problems.append(f"{name}: ports {ports}, expected [{spec['port']}:{spec['port']}]")
@@ -332,22 +348,23 @@ def _():
     return problems
 
 
-@check("published ports are configurable: ${<SERVICE>_PORT:-<port>}, so the system can run beside a native one")
-def _():
+def check_ports_configurable(project: Project) -> list[str]:
+    """The compose test publishes the services elsewhere to run beside a native system."""
     problems = []
     for name, spec in SERVICES.items():
         wanted = f"${{{name.upper()}_PORT:-{spec['port']}}}:{spec['port']}"
-        specs = port_specs(services.get(name, {}))
+        specs = port_specs(project.services.get(name, {}))
         if specs != [wanted]:
             problems.append(f"{name}: ports {specs}, expected [{wanted!r}]")
     return problems
 
 
-@check("BIND_ADDR port == container port == health-check target")
-def _():
+def check_bind_addr_ports(project: Project) -> list[str]:
+    """A service listening on another port than the one published and health-checked
+    is never healthy."""
     problems = []
     for name, spec in SERVICES.items():
-        svc = services.get(name, {})
+        svc = project.services.get(name, {})
         bind = env_of(svc).get("BIND_ADDR")
         bind_port = port_of_addr(bind) if bind else spec["port"]  # unset: the default port
         if bind and bind_port is None:
@@ -377,8 +394,8 @@ def _():
     return problems
 
 
-@check("the Dockerfile's health check uses the binary's healthcheck mode")
-def _():
+def check_dockerfile_healthcheck(project: Project) -> list[str]:
+    """The image has no curl: the binary checks its own readiness."""
     text = (ROOT / "Dockerfile").read_text()
     if not re.search(r'^\s*HEALTHCHECK\b[^\n]*(?:\\\n[^\n]*)*CMD\s+\["/app/service",\s*"healthcheck"\]', text, re.M):
         return ['Dockerfile: no `HEALTHCHECK ... CMD ["/app/service", "healthcheck"]`']
@@ -387,19 +404,16 @@ def _():
     return []
 
 
-crates = local_crates()
-
-
-@check("every environment variable set on a Rust service is read by that service's code")
-def _():
+def check_environment_read(project: Project) -> list[str]:
+    """A variable no code reads is a setting that silently does nothing."""
     problems = []
     for name in SERVICES:
-        svc = services.get(name, {})
-        closure = crate_closure(name, crates)
+        svc = project.services.get(name, {})
+        closure = crate_closure(name, project.crates)
         if name not in closure:
             problems.append(f"{name}: crate not found under services/")
             continue
-        source = sources_of([crates[c] for c in closure])
+        source = sources_of([project.crates[c] for c in closure])
         for var in env_of(svc):
             if f'"{var}"' in source:
                 continue
@@ -412,26 +426,26 @@ def _():
     return problems
 
 
-@check("every Rust service depends on its database (and fights on the catalogues) with service_healthy")
-def _():
+def check_depends_healthy(project: Project) -> list[str]:
+    """A service started before its database is ready fails its first requests."""
     problems = []
     for name, spec in SERVICES.items():
-        deps = depends_of(services.get(name, {}))
+        deps = depends_of(project.services.get(name, {}))
         for needed in [spec["db"]] + EXTRA_DEPENDS.get(name, []):
             cond = deps.get(needed)
             if cond is None:
                 problems.append(f"{name}: does not depend on {needed}")
             elif cond != "service_healthy":
                 problems.append(f"{name}: depends on {needed} with {cond}, expected service_healthy")
-            elif "healthcheck" not in services.get(needed, {}):
+            elif "healthcheck" not in project.services.get(needed, {}):
                 problems.append(f"{name}: waits for {needed} to be healthy, but {needed} has no healthcheck")
     return problems
 
 
-@check("every image is pinned (third-party: explicit version tag, never `latest`)")
-def _():
+def check_images_pinned(project: Project) -> list[str]:
+    """An unpinned image changes under the measurements."""
     problems = []
-    for name, svc in services.items():
+    for name, svc in project.services.items():
         image = svc.get("image")
         if not image:
             problems.append(f"{name}: no image")
@@ -459,10 +473,10 @@ def _():
     return problems
 
 
-@check("every service has cpu and memory limits and a restart policy")
-def _():
+def check_limits_and_restart(project: Project) -> list[str]:
+    """Limits make the energy measurements comparable; a crash restarts the service."""
     problems = []
-    for name, svc in services.items():
+    for name, svc in project.services.items():
         limits = ((svc.get("deploy") or {}).get("resources") or {}).get("limits") or {}
         if "cpus" not in limits or "memory" not in limits:
             problems.append(f"{name}: deploy.resources.limits needs cpus and memory")
@@ -471,9 +485,9 @@ def _():
     return problems
 
 
-@check("k6 runs /k6/load.js against fights, only in the `load` profile")
-def _():
-    svc = services.get("k6", {})
+def check_k6_service(project: Project) -> list[str]:
+    """k6 is the original's load test, run only on demand."""
+    svc = project.services.get("k6", {})
     problems = []
     if "load" not in (svc.get("profiles") or []):
         problems.append("k6: not in profile `load` (it would start with `up`)")
@@ -491,14 +505,14 @@ def _():
     return problems
 
 
-@check("files compiled in with include_str!/include_bytes! are in the image build context")
-def _():
+def check_included_files_in_context(project: Project) -> list[str]:
+    """A file compiled in but left out of the build context fails the image build."""
     problems = []
     dockerfile = (ROOT / "Dockerfile").read_text()
     copied = re.findall(r"^\s*COPY\s+(?!--from)(?:--\S+\s+)*(.+?)\s+\S+\s*$", dockerfile, re.M)
     sources = {Path(s).as_posix().strip("./") or "." for line in copied for s in line.split()}
     patterns = dockerignore_patterns()
-    for crate_dir in crates.values():
+    for crate_dir in project.crates.values():
         for rs in (crate_dir / "src").rglob("*.rs"):
             for rel in re.findall(r'include_(?:str|bytes)!\(\s*"([^"]+)"', rs.read_text(errors="replace")):
                 target = (rs.parent / rel).resolve()
@@ -520,8 +534,9 @@ def _():
     return problems
 
 
-@check("usage_scenario.yml includes compose.yml, keeps k6 up and runs k6/load.js at 1, 10, 50, 75, 100, 500 it/s")
-def _():
+def check_usage_scenario(project: Project) -> list[str]:
+    """The energy-measurement tool reads usage_scenario.yml with compose.yml included and
+    expands no variables."""
     path = ROOT / "usage_scenario.yml"
     if not path.exists():
         return ["usage_scenario.yml is missing"]
@@ -549,7 +564,7 @@ def _():
         problems.append("services.k6 does not mount ./k6 at /k6")
     # The tool does not expand ${VAR:-default}: whatever compose.yml sets through a
     # variable must be overridden with its default.
-    for name, svc in services.items():
+    for name, svc in project.services.items():
         over = overrides.get(name) or {}
         if any(VARIABLE.search(p) for p in port_specs(svc)):
             if [default_of(p) for p in port_specs(svc)] != [str(p) for p in over.get("ports") or []]:
@@ -574,8 +589,8 @@ def _():
     return problems
 
 
-@check("every workspace member's manifest and targets are in the image build (cargo loads them all)")
-def _():
+def check_workspace_in_image(project: Project) -> list[str]:
+    """cargo reads every workspace member's manifest and targets, even when building one."""
     dockerfile = (ROOT / "Dockerfile").read_text()
     copied = re.findall(r"^\s*COPY\s+(?!--from)(?:--\S+\s+)*(.+?)\s+\S+\s*$", dockerfile, re.M)
     sources = {Path(s).as_posix().strip("./") or "." for line in copied for s in line.split()}
@@ -598,6 +613,7 @@ def _():
 
 
 def compose_cli() -> list[str] | None:
+    """The Compose command line on PATH (v1 `docker-compose` or the v2 plugin), or None."""
     if shutil.which("docker-compose"):
         return ["docker-compose"]
     if shutil.which("docker"):
@@ -607,16 +623,14 @@ def compose_cli() -> list[str] | None:
     return None
 
 
-cli = compose_cli()
-if cli is None:
-    print("SKIP `docker-compose config -q` (neither docker-compose nor `docker compose` on PATH)")
-else:
+def config_check(cli: list[str]) -> Callable[[Project], list[str]]:
+    """The check that Compose itself accepts the file, with `cli`, with the `load` profile
+    so that k6 is validated too."""
 
-    @check(f"`{' '.join(cli)} -f {COMPOSE.name} config -q` accepts the file")
-    def _():
+    def check_compose_config(project: Project) -> list[str]:
         proc = subprocess.run(
-            cli + ["-f", str(COMPOSE), "config", "-q"],
-            cwd=base,
+            cli + ["-f", str(project.path), "config", "-q"],
+            cwd=project.base,
             capture_output=True,
             text=True,
             env={**os.environ, "COMPOSE_PROFILES": "load"},
@@ -627,8 +641,70 @@ else:
             ]
         return []
 
+    return check_compose_config
 
-passed = sum(1 for _, p in results if not p)
-failed = len(results) - passed
-print(f"compose: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+
+# Every check under the name it is reported by, in the order reported.
+CHECKS: list[tuple[str, Callable[[Project], list[str]]]] = [
+    ("compose.yml follows the Compose spec: services present, no `version:`", check_compose_spec),
+    ("every build context and Dockerfile exists, and the Dockerfile takes ARG SERVICE", check_build_contexts),
+    ("every bind-mounted file or folder exists", check_bind_mounts),
+    ("init scripts are mounted read-only at /docker-entrypoint-initdb.d", check_init_scripts_read_only),
+    ("each service publishes its own port (heroes 8001, villains 8002, locations 8003, fights 8004)", check_published_ports),
+    ("published ports are configurable: ${<SERVICE>_PORT:-<port>}, so the system can run beside a native one", check_ports_configurable),
+    ("BIND_ADDR port == container port == health-check target", check_bind_addr_ports),
+    ("the Dockerfile's health check uses the binary's healthcheck mode", check_dockerfile_healthcheck),
+    ("every environment variable set on a Rust service is read by that service's code", check_environment_read),
+    ("every Rust service depends on its database (and fights on the catalogues) with service_healthy", check_depends_healthy),
+    ("every image is pinned (third-party: explicit version tag, never `latest`)", check_images_pinned),
+    ("every service has cpu and memory limits and a restart policy", check_limits_and_restart),
+    ("k6 runs /k6/load.js against fights, only in the `load` profile", check_k6_service),
+    ("files compiled in with include_str!/include_bytes! are in the image build context", check_included_files_in_context),
+    ("usage_scenario.yml includes compose.yml, keeps k6 up and runs k6/load.js at 1, 10, 50, 75, 100, 500 it/s", check_usage_scenario),
+    ("every workspace member's manifest and targets are in the image build (cargo loads them all)", check_workspace_in_image),
+]
+
+
+def run_check(name: str, check: Callable[[Project], list[str]], project: Project) -> list[str]:
+    """Runs one check and prints its result; a check that crashes fails with the crash
+    as its problem, and the checks after it still run."""
+    try:
+        problems = check(project) or []
+    except Exception as err:
+        problems = [f"check crashed: {type(err).__name__}: {err}"]
+    print(("PASS " if not problems else "FAIL ") + name)
+    for problem in problems:
+        print(f"     - {problem}")
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    """Checks the compose file in argv[1] (compose.yml by default); returns the exit code."""
+    if yaml is None:
+        print("compose_check: PyYAML is missing (apt-get install python3-yaml, or pip install pyyaml)")
+        return 2
+    path = Path(argv[1]).resolve() if len(argv) > 1 else ROOT / "compose.yml"
+    try:
+        project = load_project(path)
+    except Unreadable as err:
+        print(err)
+        print("compose: 0 passed, 1 failed")
+        return 1
+    checks = list(CHECKS)
+    cli = compose_cli()
+    if cli is None:
+        skipped = "SKIP `docker-compose config -q` (neither docker-compose nor `docker compose` on PATH)"
+    else:
+        skipped = None
+        checks.append((f"`{' '.join(cli)} -f {path.name} config -q` accepts the file", config_check(cli)))
+    failed = 0
+    for name, check in checks:
+        failed += bool(run_check(name, check, project))
+    if skipped:
+        print(skipped)
+    print(f"compose: {len(checks) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

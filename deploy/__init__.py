@@ -1,0 +1,1 @@
+"""Deployment of the system; its Python tools live in deploy.system."""
