@@ -84,7 +84,7 @@ flamegraphs: k6
 # Fault scenarios under load (needs `make up`): kill heroes, restart PostgreSQL, stop
 # MongoDB, restart fights; reports recovery and verifies no answered fight was lost.
 chaos:
-	deploy/system/chaos.py
+	python3 -m deploy.system.chaos
 
 # Hostile clients under load (needs `make up`): slow bodies, thousands of held keep-alive
 # connections and unpaged fight listings while k6 drives 300 it/s; reports the k6

@@ -19,9 +19,11 @@ them all. At the end it checks, against MongoDB, that every fight answered 200 i
 id) and that every fight stored during the run was answered 200, per phase, and exits
 non-zero if either fails or a request sent before SIGTERM went unanswered.
 
-  deploy/system/chaos.py [--rate 300] [--settle 10] [--phases heroes-kill9,pg-restart,...]
+  python3 -m deploy.system.chaos [--rate 300] [--settle 10] [--phases heroes-kill9,pg-restart,...]
 
-Needs root (fault injection), the system running (`make up`) and pymongo.
+Run from the repository root (make chaos). Needs root (fault injection), the system
+running (`make up`) and pymongo. Ports, pid files and process state come from
+deploy/system/native.py, moved by the same variables as system.sh.
 """
 
 import argparse
@@ -37,16 +39,15 @@ import sys
 import threading
 import time
 
+if __name__ == "__main__" and not __package__:
+    sys.exit("deploy/system/chaos.py is a module: run it from the repository root as "
+             "`python3 -m deploy.system.chaos`")
+
+from deploy.system import native  # noqa: E402
+from deploy.system.native import HOST, PORTS, alive, pid_of  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-STATE = os.environ.get("SUPERHEROES_STATE", "/tmp/superheroes")
-RUN = os.path.join(STATE, "run")
-HOST = "127.0.0.1"
-PORTS = {
-    "heroes": int(os.environ.get("HEROES_PORT", "8001")),
-    "villains": int(os.environ.get("VILLAINS_PORT", "8002")),
-    "locations": int(os.environ.get("LOCATIONS_PORT", "8003")),
-    "fights": int(os.environ.get("FIGHTS_PORT", "8004")),
-}
+RUN = str(native.RUN)
 PHASES = ["heroes-kill9", "pg-restart", "mongo-stop", "fights-term"]
 FAULT_SECONDS = 5
 TIMEOUT = 5.0
@@ -62,28 +63,12 @@ BURST_FIGHT = json.dumps({
 
 
 def log(msg):
+    """One timestamped progress line, flushed: the run is followed live."""
     print(f"==> {time.strftime('%H:%M:%S')} {msg}", flush=True)
 
 
 # --------------------------------------------------------------------------------------
 # Services: pid files of deploy/system/system.sh, restarted with the environment they ran with.
-
-
-def pid_of(name):
-    try:
-        with open(os.path.join(RUN, f"{name}.pid")) as f:
-            return int(f.read().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def alive(pid):
-    """Whether `pid` runs; a zombie (exited, not yet reaped by its parent) does not."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
 
 
 def process_of(name):
@@ -101,6 +86,8 @@ def process_of(name):
 
 
 def start(name, argv, env):
+    """Starts a service again as it ran, logging where system.sh logs it, and
+    writes its new pid file so that the next phase and `make down` find it."""
     logfile = open(os.path.join(RUN, f"{name}.log"), "ab")
     proc = subprocess.Popen(
         argv, env=env, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True
@@ -111,6 +98,7 @@ def start(name, argv, env):
 
 
 def ready(name):
+    """Whether the service answers 200 on /q/health/ready now."""
     try:
         conn = http.client.HTTPConnection(HOST, PORTS[name], timeout=2)
         conn.request("GET", "/q/health/ready")
@@ -122,6 +110,7 @@ def ready(name):
 
 
 def wait_ready(name, seconds=30):
+    """Polls ready(name) for up to `seconds`; False (logged) when it never was."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if ready(name):
@@ -132,6 +121,7 @@ def wait_ready(name, seconds=30):
 
 
 def wait_exit(pid, seconds):
+    """Waits up to `seconds` for `pid` to end; True when it did."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and alive(pid):
         try:  # reap it if it is our child (a service restarted by an earlier phase)
@@ -143,6 +133,7 @@ def wait_exit(pid, seconds):
 
 
 def run(*cmd):
+    """Runs a fault's command, logged, failing the run when it fails."""
     log("$ " + " ".join(cmd))
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
 
@@ -152,6 +143,8 @@ def run(*cmd):
 
 
 class Driver:
+    """Fight iterations at `rate` a second from `workers` threads, each on its own
+    keep-alive connection, tagged with the phase they started in."""
     def __init__(self, rate, workers):
         self.rate = rate
         self.workers = workers
@@ -174,6 +167,7 @@ class Driver:
         self.late = 0
 
     def start(self):
+        """Starts the workers; slots are counted from now."""
         self.t0 = time.monotonic()
         for _ in range(self.workers):
             t = threading.Thread(target=self.work, daemon=True)
@@ -181,17 +175,20 @@ class Driver:
             self.threads.append(t)
 
     def stop(self):
+        """Stops the workers, waiting for the iteration each is in."""
         self.stopping.set()
         for t in self.threads:
             t.join(timeout=TIMEOUT + 2)
 
     def slot(self):
+        """The monotonic time the next iteration is due: one every 1/rate s."""
         with self.lock:
             at = self.t0 + self.next_slot / self.rate
             self.next_slot += 1
         return at
 
     def work(self):
+        """One worker: iterations at their slots until stopped."""
         conn = None
         while not self.stopping.is_set():
             at = self.slot()
@@ -245,14 +242,17 @@ class Driver:
         return conn, "unreachable", b""
 
     def attempt(self, sent, method, path, outcome):
+        """Notes one request that reached the socket and how it ended."""
         with self.lock:
             self.attempts.append((sent, time.monotonic(), f"{method} {path}", outcome))
 
     def record(self, phase, kind, status):
+        """Counts one request's status in its phase."""
         with self.lock:
             self.statuses[phase][f"{kind} {status}"] += 1
 
     def fallback(self, phase, names):
+        """Whether any of `names` is a fallback's; counted in the phase if so."""
         if any("fallback" in str(n).lower() for n in names):
             with self.lock:
                 self.fallbacks[phase] += 1
@@ -260,6 +260,8 @@ class Driver:
         return False
 
     def iteration(self, conn, phase):
+        """One fight as k6/randomFight.js makes it; returns the connection and
+        whether the iteration succeeded without a fallback."""
         conn, status, data = self.request(conn, "GET", "/api/fights/randomfighters")
         self.record(phase, "fighters", status)
         if status != 200:
@@ -290,6 +292,7 @@ class Driver:
 
 
 def pg_version():
+    """The newest PostgreSQL cluster version installed (/etc/postgresql/<version>)."""
     versions = sorted(os.listdir("/etc/postgresql"), key=lambda v: [int(x) for x in v.split(".")])
     return versions[-1]
 
@@ -357,6 +360,8 @@ def burst(driver, n):
 
 
 def restart_service(name, sig, pause, phase, before=None):
+    """Signals a service (after `before`, whose threads are joined), waits for it to
+    end, starts it again after `pause` s; returns when it is ready again."""
     pid, argv, env = process_of(name)
     pending = before() if before else []
     log(f"{name}: {signal.Signals(sig).name} pid {pid}")
@@ -378,6 +383,7 @@ def restart_service(name, sig, pause, phase, before=None):
 
 
 def fault(phase):
+    """Injects the fault of `phase`; returns the monotonic time it ended."""
     if phase == "heroes-kill9":
         return restart_service("heroes", signal.SIGKILL, FAULT_SECONDS, phase)
     if phase == "pg-restart":
@@ -413,6 +419,7 @@ def sent_between(driver, since, until, at):
 
 
 def fights_collection(env):
+    """The Fights collection fights writes to, from fights' own environment."""
     import pymongo
 
     url = env.get("MONGODB_URL", "mongodb://127.0.0.1:27017")
@@ -446,6 +453,8 @@ def unanswered_stored(ids, env, windows):
 
 
 def verify(ids, env):
+    """(unique ids answered, of them found in MongoDB, the missing ones, duplicates
+    answered): every fight answered 200 must be stored."""
     from bson import ObjectId
 
     coll = fights_collection(env)
@@ -459,7 +468,9 @@ def verify(ids, env):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    """The phases under load, then the report; exit 1 on a lost or unreported fight."""
+    ap = argparse.ArgumentParser(prog="python3 -m deploy.system.chaos",
+                                 description=__doc__.split("\n\n")[0])
     ap.add_argument("--rate", type=float, default=300, help="fight iterations per second")
     ap.add_argument("--workers", type=int, default=128, help="driver threads")
     ap.add_argument("--warmup", type=float, default=5, help="seconds before the first fault")
