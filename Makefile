@@ -4,7 +4,7 @@
 RATE ?= 500
 
 # All tests: the seed data's shape against the original's (database/seed.py check), the
-# Python tools' unit tests (deploy/system/test_*.py), start
+# Python tools' unit tests (bench/test_*.py, deploy/system/test_*.py), start
 # and provision the databases natively (installing them if absent), then every crate's
 # unit and integration tests, the compose.yml consistency check, the
 # offline validation of the Kubernetes manifests, a bounded schemathesis run per service,
@@ -13,6 +13,7 @@ RATE ?= 500
 # (deploy/system/browser) and the compose system for real.
 test:
 	python3 database/seed.py check
+	python3 -m unittest discover -s bench -p 'test_*.py'
 	python3 -m unittest discover -s deploy/system -p 'test_*.py'
 	database/setup.sh all
 	cargo test --workspace
@@ -54,23 +55,23 @@ k6:
 # PROBE=/api/fights/stats (any fights path), also 20 GETs a second of it beside the load
 # and their latency.
 load: k6
-	bench/load.py run --rate $(RATE) $(if $(PROBE),--probe $(PROBE))
+	python3 -m bench.load run --rate $(RATE) $(if $(PROBE),--probe $(PROBE))
 
 # The highest rate that still passes the k6 thresholds.
 sweep: k6
-	bench/load.py sweep
+	python3 -m bench.load sweep
 
 # CPU per minute of every service and database process with no load (needs `make up`):
 # what energy tools measure between runs.
 idle:
-	bench/load.py idle
+	python3 -m bench.load idle
 
 # CPU per HTTP request of nginx (the reference, installed from Debian when absent), of
 # heroes' /q/health/live and of a random pick: the platform's floor under our numbers
 # (needs `make up`).
 floor: k6
 	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || (apt-get update && apt-get install -y nginx-light)
-	bench/load.py floor
+	python3 -m bench.load floor
 
 # criterion benchmarks of the hot paths (plain `cargo bench` underneath); BENCH_ARGS are
 # passed to criterion, e.g. BENCH_ARGS="--measurement-time 2".
@@ -91,4 +92,4 @@ chaos:
 # thresholds, the 408/503 the attacker saw and each service's RSS at rest before, after
 # and 2 minutes after.
 attack: k6
-	deploy/system/attack.py
+	python3 -m deploy.system.attack

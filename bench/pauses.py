@@ -16,6 +16,8 @@ Such a pause stops k6 and the services alike. At 500 it/s a pause of 40 ms leave
 iterations due at once, as many as the original scenario's pre-allocated virtual users,
 and k6 drops those it finds no free user for: the pauses of a run are what its
 `dropped_iterations` is compared with.
+
+It imports nothing from the project: the probes are this file started by its path.
 """
 import argparse
 import json
@@ -52,12 +54,16 @@ def probe(cpu):
     print(json.dumps(late))
 
 
+def steal_ticks(stat):
+    """Clock ticks stolen from this VM's cores by the hypervisor since boot, all cores
+    together: the eighth value of the `cpu` line, the first of /proc/stat."""
+    return int(stat.split("\n", 1)[0].split()[8])
+
+
 def steal_seconds():
-    """CPU time stolen from this VM's cores by the hypervisor since boot, all cores
-    together: the eighth value of the `cpu` line of /proc/stat, in clock ticks."""
+    """steal_ticks of this machine in seconds, or None when /proc/stat cannot say."""
     try:
-        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
-        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+        return steal_ticks(Path("/proc/stat").read_text()) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return None
 
@@ -130,6 +136,7 @@ def line(summary):
 
 
 def main():
+    """Probes for --seconds and one line of what they saw; with --cpu, one probe."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cpu", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, default=60)

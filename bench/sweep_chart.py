@@ -2,12 +2,18 @@
 service CPU per iteration (right) against the rate, failed runs hollow, dropped
 iterations marked. Hand-built SVG, so the harness needs nothing beyond Python.
 
-    python3 bench/sweep_chart.py k6/results/sweep-runs-<date>.json > bench/sweep.svg   (redraw)
+    python3 -m bench.sweep_chart k6/results/sweep-runs-<date>.json > bench/sweep.svg   (redraw)
 """
 import json
 import math
 import sys
 from html import escape
+
+if __name__ == "__main__" and not __package__:
+    sys.exit("bench/sweep_chart.py is a module: run it from the repository root as "
+             "`python3 -m bench.sweep_chart`")
+
+from bench.load_result import LoadResult  # noqa: E402
 
 # The p95 threshold of k6/load.js, drawn as a line.
 P95_LIMIT_MS = 500
@@ -24,11 +30,13 @@ def nice_step(span, ticks=5):
 
 
 def text(x, y, content, anchor="middle", size=12, color=INK, weight="normal"):
+    """An SVG <text>, its content escaped."""
     return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" '
             f'font-weight="{weight}" fill="{color}">{escape(str(content))}</text>')
 
 
 def polyline(points, color, dash=""):
+    """An SVG line through `points`; nothing for fewer than two, which draw no line."""
     if len(points) < 2:
         return ""
     coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
@@ -37,8 +45,8 @@ def polyline(points, color, dash=""):
 
 
 def svg(rows, caption):
-    """The chart of `rows` (results of bench/load.py measure(), in any order) as SVG text."""
-    rows = sorted((r for r in rows if r.get("rate")), key=lambda r: r["rate"])
+    """The chart of `rows` (LoadResults of bench/load.py, in any order) as SVG text."""
+    rows = sorted((r for r in rows if r.rate), key=lambda r: r.rate)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
            f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" role="img">',
            "<title>Load sweep: latency and service CPU per iteration against rate</title>",
@@ -52,12 +60,12 @@ def svg(rows, caption):
 
     # Rate axis from 0; latency axis in decades covering every value and the p95 limit;
     # CPU axis from 0.
-    rate_step = nice_step(max(r["rate"] for r in rows))
-    rate_max = rate_step * math.ceil(max(r["rate"] for r in rows) * 1.05 / rate_step)
-    latencies = [v for r in rows for v in (r.get("p95_ms"), r.get("p99_ms")) if v and v > 0]
+    rate_step = nice_step(max(r.rate for r in rows))
+    rate_max = rate_step * math.ceil(max(r.rate for r in rows) * 1.05 / rate_step)
+    latencies = [v for r in rows for v in (r.p95_ms, r.p99_ms) if v and v > 0]
     low = 10 ** math.floor(math.log10(min(latencies + [P95_LIMIT_MS])))
     high = 10 ** math.ceil(math.log10(max(latencies + [P95_LIMIT_MS]) * 1.01))
-    cpus = [r["service_cpu_ms_per_iteration"] for r in rows if r.get("service_cpu_ms_per_iteration")]
+    cpus = [r.service_cpu_ms_per_iteration for r in rows if r.service_cpu_ms_per_iteration]
     cpu_step = nice_step(max(cpus) * 1.1) if cpus else 0.25
     cpu_max = cpu_step * math.ceil(max(cpus + [cpu_step]) * 1.1 / cpu_step)
 
@@ -95,18 +103,18 @@ def svg(rows, caption):
     series = [("p95", "p95_ms", P95, "", sy_latency), ("p99", "p99_ms", P99, "5 3", sy_latency),
               ("CPU", "service_cpu_ms_per_iteration", CPU, "", sy_cpu)]
     for _, key, color, dash, scale in series:
-        points = [(sx(r["rate"]), scale(r[key]), r) for r in rows if r.get(key)]
+        points = [(sx(r.rate), scale(getattr(r, key)), r) for r in rows if getattr(r, key)]
         out.append(polyline([(x, y) for x, y, _ in points], color, dash))
         for x, y, r in points:
-            fill = color if r.get("thresholds_pass") else "#fff"
+            fill = color if r.thresholds_pass else "#fff"
             shape = (f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8"' if key.startswith("service")
                      else f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.5"')
             out.append(f'{shape} fill="{fill}" stroke="{color}" stroke-width="2"/>')
     for r in rows:
-        if r.get("dropped"):
-            x = sx(r["rate"])
+        if r.dropped:
+            x = sx(r.rate)
             out.append(f'<path d="M{x - 6:.1f},{y1 + 2} L{x + 6:.1f},{y1 + 2} L{x:.1f},{y1 + 12} Z" fill="{FAIL}"/>')
-            out.append(text(x, y1 - 4, f"{r['dropped']} dropped", size=11, color=FAIL))
+            out.append(text(x, y1 - 4, f"{r.dropped} dropped", size=11, color=FAIL))
 
     legend = [("p95", P95, ""), ("p99", P99, "5 3"), ("service CPU / iteration", CPU, "")]
     lx = LEFT
@@ -122,10 +130,27 @@ def svg(rows, caption):
 
 
 def caption(rows):
-    last = max(rows, key=lambda r: r.get("date", "")) if rows else {}
-    return f"make sweep (bench/load.py sweep) at commit {last.get('commit', '?')}, {last.get('date', '?')}"
+    """Where the chart comes from: the command, and the commit and date of its last run."""
+    if not rows:
+        return "make sweep (bench/load.py sweep) at commit ?, ?"
+    last = max(rows, key=lambda r: r.date)
+    return f"make sweep (bench/load.py sweep) at commit {last.commit}, {last.date}"
+
+
+def read_runs(paths):
+    """The runs of every sweep-runs-<date>.json file in `paths`, as LoadResults."""
+    runs = []
+    for path in paths:
+        with open(path) as f:
+            runs += [LoadResult.from_dict(row) for row in json.load(f)]
+    return runs
+
+
+def main():
+    """Redraws the chart of the given sweep-runs files on stdout."""
+    runs = read_runs(sys.argv[1:])
+    print(svg(runs, caption(runs)))
 
 
 if __name__ == "__main__":
-    runs = [row for path in sys.argv[1:] for row in json.loads(open(path).read())]
-    print(svg(runs, caption(runs)))
+    main()

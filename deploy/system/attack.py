@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Hostile clients against the native system while k6 drives the original scenario.
 
-    deploy/system/attack.py            (make attack; needs `make up`)
+    python3 -m deploy.system.attack    (make attack; needs `make up`; from the repository root)
 
 While bench/load.py runs k6/load.js at RATE it/s (300 unless ATTACK_RATE says otherwise),
 three floods run from this process, all against 127.0.0.1 only and bounded in count and
@@ -18,28 +18,28 @@ time:
 Then it reports whether the k6 thresholds still passed, the statuses the attacker saw
 (408 and 503 among them) and each service's resident set (VmRSS) at rest before, right
 after the attack and after IDLE_SECONDS (120) more at rest. The result is also written as
-JSON under k6/results/. Ports follow deploy/system/system.sh: HEROES_PORT, VILLAINS_PORT,
-LOCATIONS_PORT, FIGHTS_PORT, and the state folder SUPERHEROES_STATE.
+JSON under k6/results/. Ports and the state folder follow deploy/system/system.sh
+(HEROES_PORT, VILLAINS_PORT, LOCATIONS_PORT, FIGHTS_PORT, SUPERHEROES_STATE), read through
+deploy/system/native.py.
 """
+import argparse
 import asyncio
 import collections
-import json
 import os
 import resource
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent / "bench"))
-import load  # noqa: E402  (bench/load.py: k6, its thresholds, the services' pids)
+if __name__ == "__main__" and not __package__:
+    sys.exit("deploy/system/attack.py is a module: run it from the repository root as "
+             "`python3 -m deploy.system.attack`")
 
-HOST = "127.0.0.1"
-PORTS = {
-    "heroes": int(os.environ.get("HEROES_PORT", 8001)),
-    "villains": int(os.environ.get("VILLAINS_PORT", 8002)),
-    "locations": int(os.environ.get("LOCATIONS_PORT", 8003)),
-    "fights": int(os.environ.get("FIGHTS_PORT", 8004)),
-}
+from bench import load  # noqa: E402  (k6 at a rate, its thresholds, what it cost)
+from bench.load_result import table  # noqa: E402
+from deploy.system import native  # noqa: E402
+
+HOST = native.HOST
+PORTS = native.PORTS
 POST_PATHS = {"heroes": "/api/heroes", "villains": "/api/villains", "locations": "/api/locations"}
 RATE = int(os.environ.get("ATTACK_RATE", 300))
 SLOW_CLIENTS = int(os.environ.get("SLOW_CLIENTS", 300))
@@ -52,14 +52,11 @@ IDLE_SECONDS = float(os.environ.get("IDLE_SECONDS", 120))
 
 
 def rss_mb(pids):
+    """Resident set in MB of every service now, None for one that is gone."""
     out = {}
     for name, pid in pids.items():
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    out[name] = round(int(line.split()[1]) / 1024, 1)
-        except FileNotFoundError:
-            out[name] = None
+        mb = native.rss_mb(pid)
+        out[name] = None if mb is None else round(mb, 1)
     return out
 
 
@@ -90,9 +87,11 @@ class Tally:
         self.counts = collections.Counter()
 
     def status(self, status):
+        """One answer's status; None is a connection the service closed first."""
         self.counts["closed" if status is None else str(status)] += 1
 
     def error(self, err):
+        """A connection that ended in an exception, counted by its type."""
         self.counts[type(err).__name__] += 1
 
 
@@ -173,6 +172,8 @@ async def listings(deadline, tally):
 
 
 async def floods(k6_done):
+    """The three floods until k6 is done or MAX_SECONDS have passed; returns what each
+    saw and how many held connections there were."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     # Room for the slow and listing clients, k6 runs in a process of its own.
@@ -200,7 +201,9 @@ async def floods(k6_done):
 
 
 async def attack():
-    pids = load.service_pids()
+    """k6 through bench/load.py beside the floods, and memory before, after and at rest;
+    returns the measured LoadResult and the attack's report (the JSON written)."""
+    pids = native.service_pids("attack.py")
     idle_before = rss_mb(pids)
     loop = asyncio.get_running_loop()
     host = f"http://{HOST}:{PORTS['fights']}"
@@ -215,14 +218,14 @@ async def attack():
     print(f"attack over; {IDLE_SECONDS:.0f} s at rest before the last memory reading", flush=True)
     await asyncio.sleep(IDLE_SECONDS)
     rested = rss_mb(pids)
-    return {
-        "date": result["date"],
-        "commit": result["commit"],
+    return result, {
+        "date": result.date,
+        "commit": result.commit,
         "rate": RATE,
-        "thresholds_pass": result["thresholds_pass"],
+        "thresholds_pass": result.thresholds_pass,
         # The whole measurement of bench/load.py (CPU seconds per process, fights' own
         # tails), so a failed threshold can be traced to what took the machine.
-        "k6": {k: v for k, v in result.items() if k not in ("date", "commit", "rate")},
+        "k6": {k: v for k, v in result.to_dict().items() if k not in ("date", "commit", "rate")},
         "attacker_cpu_s": round(attacker_cpu, 2),
         "clients": {"slow_body": SLOW_CLIENTS, "held_connections": hold, "listings": LISTING_CLIENTS},
         "seen": seen,
@@ -232,12 +235,15 @@ async def attack():
 
 
 def main():
-    report = asyncio.run(attack())
+    """The attack, its report on stdout and as JSON; exit 1 when k6's thresholds failed."""
+    argparse.ArgumentParser(prog="python3 -m deploy.system.attack", description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
+    result, report = asyncio.run(attack())
     rss = report["rss_mb"]
-    print(f"k6 at {RATE} it/s under attack: thresholds {'pass' if report['thresholds_pass'] else 'FAIL'}"
-          f" (p95 {report['k6']['p95_ms']:.1f} ms, errors {report['k6']['error_rate']:.4f},"
-          f" dropped {report['k6']['dropped']})")
-    print(load.table({"rate": RATE, **report["k6"]}))
+    print(f"k6 at {RATE} it/s under attack: thresholds {'pass' if result.thresholds_pass else 'FAIL'}"
+          f" (p95 {result.p95_ms:.1f} ms, errors {result.error_rate:.4f},"
+          f" dropped {result.dropped})")
+    print(table(result))
     print(f"attacker CPU s: {report['attacker_cpu_s']:.2f}")
     for flood, counts in report["seen"].items():
         print(f"{flood:>17} ({report['clients'][flood]} clients): "
