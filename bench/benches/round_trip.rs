@@ -11,7 +11,7 @@ use std::{sync::Arc, time::Instant};
 
 use catalog::{Catalog, Config, HEROES};
 use criterion::{criterion_group, criterion_main, Criterion};
-use kit::{config::Env, serve::Server};
+use kit::{config::Env, server::Server};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt, DuplexStream},
     runtime::Runtime,

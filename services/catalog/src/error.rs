@@ -5,9 +5,9 @@ use kit::{Problem, Response};
 /// Why a catalogue request failed. Handlers return it; the router answers it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Bad input or a missing row: answered as is.
+    /// A client mistake or a missing resource, already phrased for the client.
     #[error(transparent)]
-    Problem(#[from] Problem),
+    Client(#[from] Problem),
     /// No connection could be had from the pool in time.
     #[error("no database connection: {0}")]
     Pool(#[from] deadpool_postgres::PoolError),
@@ -15,13 +15,13 @@ pub enum Error {
     Db(#[from] tokio_postgres::Error),
 }
 
-impl Error {
-    /// Data errors the database reports for a value the validation let through are the
-    /// client's (400); any other failure or refusal of the database means it is not
-    /// usable right now (503).
-    pub fn into_response(self) -> Response {
-        let problem = match self {
-            Error::Problem(problem) => problem,
+/// Data errors the database reports for a value the validation let through are the
+/// client's (400); any other failure or refusal of the database means it is not usable
+/// right now (503).
+impl From<Error> for Response {
+    fn from(err: Error) -> Self {
+        let problem = match err {
+            Error::Client(problem) => problem,
             Error::Db(err) if err.code().is_some_and(|c| c.code().starts_with("22")) => {
                 Problem::bad_request(format!(
                     "The database refused a value: {}",

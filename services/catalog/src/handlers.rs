@@ -2,7 +2,7 @@
 //! set in step with its own writes, and answers as the OpenAPI document says.
 //! [`dispatch`] says which function serves which endpoint.
 
-use http::{header, HeaderValue, StatusCode};
+use http::{header, request::Parts, HeaderValue, StatusCode};
 use kit::body::Incoming;
 use kit::{response, Problem, Response};
 
@@ -18,11 +18,11 @@ type Result<T> = std::result::Result<T, Error>;
 pub async fn dispatch(
     app: &Catalog,
     endpoint: Endpoint<'_>,
-    query: Option<&str>,
+    request: &Parts,
     body: Incoming,
 ) -> Result<Response> {
     match endpoint {
-        Endpoint::List => list(app, query).await,
+        Endpoint::List => list(app, request.uri.query()).await,
         Endpoint::Create => create(app, body).await,
         Endpoint::ReplaceAll => replace_all(app, body).await,
         Endpoint::DeleteAll => delete_all(app).await,
@@ -44,7 +44,7 @@ fn picture(file: &str) -> Result<Response> {
 
 /// An id from the path; anything but decimal digits is the client's mistake.
 fn parse_id(app: &Catalog, raw: &str) -> Result<i64> {
-    kit::rules::path_id(raw).ok_or_else(|| {
+    kit::field_rules::path_id(raw).ok_or_else(|| {
         Problem::bad_request(format!(
             "The {} id must be an integer, got '{raw}'",
             app.kind.noun
@@ -66,7 +66,7 @@ async fn list(app: &Catalog, query: Option<&str>) -> Result<Response> {
 async fn get(app: &Catalog, id: i64) -> Result<Response> {
     match app.store.get(id).await? {
         Some(row) => Ok(one(StatusCode::OK, &row)),
-        None => Err(not_found(app, id)),
+        None => Err(Error::from(Problem::not_found_id(app.kind.noun, id))),
     }
 }
 
@@ -100,7 +100,7 @@ async fn update(app: &Catalog, id: i64, body: Incoming) -> Result<Response> {
     if app.store.update(id, &fields).await? {
         Ok(response::empty(StatusCode::NO_CONTENT))
     } else {
-        Err(not_found(app, id))
+        Err(Error::from(Problem::not_found_id(app.kind.noun, id)))
     }
 }
 
@@ -108,7 +108,7 @@ async fn patch(app: &Catalog, id: i64, body: Incoming) -> Result<Response> {
     let input = read(app, body).await?;
     match app.store.patch(id, input).await? {
         Some(row) => Ok(one(StatusCode::OK, &row)),
-        None => Err(not_found(app, id)),
+        None => Err(Error::from(Problem::not_found_id(app.kind.noun, id))),
     }
 }
 
@@ -141,8 +141,4 @@ async fn read(app: &Catalog, body: Incoming) -> Result<Input> {
 
 fn one(status: StatusCode, row: &Character) -> Response {
     response::json(status, row, row.json_size())
-}
-
-fn not_found(app: &Catalog, id: i64) -> Error {
-    Problem::not_found(format!("No {} with id {id}", app.kind.noun)).into()
 }

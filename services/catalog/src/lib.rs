@@ -12,9 +12,9 @@ mod store;
 
 use std::{error::Error as StdError, sync::Arc};
 
-use http::Request;
+use http::{request::Parts, Method};
 use kit::body::Incoming;
-use kit::{labels::UNMATCHED, metrics::Family, process::Shutdown, App, Check, RandomIds, Routed};
+use kit::{metrics::Family, process::Shutdown, App, Check, Problem, RandomIds, Response};
 use tokio::net::TcpListener;
 
 pub use config::Config;
@@ -55,6 +55,9 @@ impl Catalog {
 }
 
 impl App for Catalog {
+    type Endpoint<'a> = Endpoint<'a>;
+    type Error = Error;
+
     fn routes(&self) -> &[&'static str] {
         &self.labels
     }
@@ -71,27 +74,25 @@ impl App for Catalog {
         self.kind.openapi_json
     }
 
-    async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Routed {
-        let (parts, body) = req.into_parts();
-        match routes::route(self.kind, &parts.method, parts.uri.path()) {
-            Ok(endpoint) => {
-                if !self.admin.permits(&parts) {
-                    return Routed::new(endpoint.label(self.kind), kit::admin::unauthorized());
-                }
-                let answer = handlers::dispatch(&self, endpoint, parts.uri.query(), body).await;
-                Routed::new(
-                    endpoint.label(self.kind),
-                    answer.unwrap_or_else(Error::into_response),
-                )
-            }
-            Err(problem) => Routed::new(UNMATCHED, problem.into_response()),
-        }
+    fn route<'a>(&self, method: &Method, path: &'a str) -> Result<Endpoint<'a>, Problem> {
+        routes::route(self.kind, method, path)
     }
 
-    fn allow(&self, path: &str) -> Option<&'static str> {
-        routes::route(self.kind, &http::Method::OPTIONS, path)
-            .err()?
-            .allow
+    fn label(&self, endpoint: &Endpoint<'_>) -> &'static str {
+        endpoint.label(self.kind)
+    }
+
+    fn permits(&self, request: &Parts) -> bool {
+        self.admin.permits(request)
+    }
+
+    async fn dispatch<'a>(
+        self: &'a Arc<Self>,
+        endpoint: Endpoint<'a>,
+        request: &'a Parts,
+        body: Incoming,
+    ) -> Result<Response, Error> {
+        handlers::dispatch(self, endpoint, request, body).await
     }
 
     async fn ready(&self) -> Vec<Check> {

@@ -80,16 +80,16 @@ impl Input {
     /// The fields of a full create or replace, or a 400 naming every broken rule;
     /// `prefix` names the element in a collection (`[3].`). Every write path (POST, PUT,
     /// the merged result of PATCH, the whole-table PUT) comes through here, so no stored
-    /// row is larger than [`kit::rules::ROW_MAX_BYTES`] as JSON.
+    /// row is larger than [`kit::field_rules::ROW_MAX_BYTES`] as JSON.
     pub fn validate(self, prefix: &str, violations: &mut Vec<Violation>) -> Option<Fields> {
         let before = violations.len();
         let mut check = |field: &str, message: &'static str| {
             violations.push(Violation::new(format!("{prefix}{field}"), message));
         };
-        if let Some(message) = kit::rules::name_violation(self.name.as_deref()) {
+        if let Some(message) = kit::field_rules::name_violation(self.name.as_deref()) {
             check("name", message);
         }
-        let level = match (self.level, kit::rules::level_violation(self.level)) {
+        let level = match (self.level, kit::field_rules::level_violation(self.level)) {
             (Some(level), None) => i32::try_from(level).unwrap_or_else(|_| {
                 check("level", "must be less than or equal to 2147483647");
                 0
@@ -100,7 +100,7 @@ impl Input {
             }
         };
         for (field, value) in [("otherName", &self.other_name), ("picture", &self.picture)] {
-            if let Some(message) = kit::rules::picture_violation(value.as_deref()) {
+            if let Some(message) = kit::field_rules::picture_violation(value.as_deref()) {
                 check(field, message);
             }
         }
@@ -125,7 +125,7 @@ impl Input {
         };
         // Measured with the longest id, so that the bound holds whatever id the row gets.
         let encoded = kit::json::to_bytes(&fields.clone().with_id(i64::MIN), 256).len();
-        if let Some(message) = kit::rules::row_violation(encoded) {
+        if let Some(message) = kit::field_rules::row_violation(encoded) {
             violations.push(Violation::new(format!("{prefix}row"), message));
             return None;
         }
@@ -233,12 +233,12 @@ mod tests {
             ..input("Bob", 1)
         };
         assert!(validate_one(row(16_000)).is_ok());
-        let problem = validate_one(row(kit::rules::ROW_MAX_BYTES))
+        let problem = validate_one(row(kit::field_rules::ROW_MAX_BYTES))
             .err()
             .map(fields_of);
         assert_eq!(
             problem,
-            Some(vec![format!("row: {}", kit::rules::ROW_TOO_LARGE)])
+            Some(vec![format!("row: {}", kit::field_rules::ROW_TOO_LARGE)])
         );
     }
 

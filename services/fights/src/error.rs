@@ -9,11 +9,9 @@ use kit::{Problem, Response};
 /// it is answered with fallbacks, never with an error.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
-    /// Bad input already phrased for the client (bad JSON, query, body size).
+    /// A client mistake or a missing resource, already phrased for the client.
     #[error(transparent)]
-    Rejected(#[from] Problem),
-    #[error("no fight with id {0}")]
-    NotFound(String),
+    Client(#[from] Problem),
     #[error("'{0}' is not a fight id")]
     BadId(String),
     /// MongoDB failed or could not be reached.
@@ -38,12 +36,11 @@ pub enum Error {
     StatsUnavailable,
 }
 
-impl Error {
-    /// The one place where an error becomes a status and a problem body.
-    pub fn into_response(self) -> Response {
-        let problem = match self {
-            Error::Rejected(problem) => problem,
-            Error::NotFound(id) => Problem::not_found(format!("No fight with id {id}")),
+/// The one place where an error becomes a status and a problem body.
+impl From<Error> for Response {
+    fn from(err: Error) -> Self {
+        let problem = match err {
+            Error::Client(problem) => problem,
             Error::BadId(id) => Problem::bad_request(format!(
                 "Fight id must be 24 hexadecimal digits, got '{id}'"
             )),
@@ -77,8 +74,8 @@ mod tests {
     #[test]
     fn each_variant_has_its_status() {
         let cases = [
-            (Error::Rejected(Problem::bad_request("x")), 400),
-            (Error::NotFound("a".into()), 404),
+            (Error::Client(Problem::bad_request("x")), 400),
+            (Error::Client(Problem::not_found_id("fight", "a")), 404),
             (Error::BadId("a".into()), 400),
             (Error::StoreTimeout(Duration::from_secs(3)), 503),
             (Error::WriterStopped, 503),
@@ -86,7 +83,7 @@ mod tests {
             (Error::StatsUnavailable, 503),
         ];
         for (err, status) in cases {
-            assert_eq!(err.into_response().status().as_u16(), status);
+            assert_eq!(Response::from(err).status().as_u16(), status);
         }
     }
 }

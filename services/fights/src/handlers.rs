@@ -135,7 +135,7 @@ async fn store_fight(
 }
 
 /// Both fighters, or a 400 listing every missing field and every value the catalogues
-/// would refuse ([`kit::rules`], the same rules they apply), the location's too when there
+/// would refuse ([`kit::field_rules`], the same rules they apply), the location's too when there
 /// is one. A fighter needs a picture: a stored fight always carries both pictures, as the
 /// original's Fight schema requires.
 fn validate(
@@ -150,15 +150,15 @@ fn validate(
         let checks = [
             (
                 "location.name",
-                kit::rules::name_violation(Some(&location.name)),
+                kit::field_rules::name_violation(Some(&location.name)),
             ),
             (
                 "location.description",
-                kit::rules::description_violation(location.description.as_deref()),
+                kit::field_rules::description_violation(location.description.as_deref()),
             ),
             (
                 "location.picture",
-                kit::rules::picture_violation(location.picture.as_deref()),
+                kit::field_rules::picture_violation(location.picture.as_deref()),
             ),
         ];
         for (field, message) in checks {
@@ -184,13 +184,16 @@ fn fighter(
     };
     let picture = input.picture.as_deref();
     let checks = [
-        ("name", kit::rules::name_violation(input.name.as_deref())),
-        ("level", kit::rules::level_violation(input.level)),
+        (
+            "name",
+            kit::field_rules::name_violation(input.name.as_deref()),
+        ),
+        ("level", kit::field_rules::level_violation(input.level)),
         (
             "picture",
             match picture {
                 None | Some("") => Some("must not be empty"),
-                Some(_) => kit::rules::picture_violation(picture),
+                Some(_) => kit::field_rules::picture_violation(picture),
             },
         ),
     ];
@@ -243,7 +246,7 @@ async fn get(app: &Fights, id: &str) -> Result<Response, Error> {
         .store
         .find(oid)
         .await?
-        .ok_or_else(|| Error::NotFound(id.to_owned()))?;
+        .ok_or_else(|| Problem::not_found_id("fight", id))?;
     Ok(response::json(StatusCode::OK, &fight, fight.json_size()))
 }
 

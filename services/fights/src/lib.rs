@@ -19,9 +19,9 @@ mod store;
 
 use std::{error::Error as StdError, sync::Arc, time::Duration};
 
-use http::Request;
+use http::{request::Parts, Method};
 use kit::body::Incoming;
-use kit::{labels::UNMATCHED, process::Shutdown, Check, Routed};
+use kit::{process::Shutdown, Check, Problem, Response};
 use tokio::net::TcpListener;
 
 pub use config::{Config, InsertMode};
@@ -134,6 +134,9 @@ pub async fn run(
 }
 
 impl kit::App for Fights {
+    type Endpoint<'a> = Endpoint<'a>;
+    type Error = Error;
+
     fn routes(&self) -> &[&'static str] {
         &self.labels
     }
@@ -150,22 +153,21 @@ impl kit::App for Fights {
         include_str!("../openapi.json")
     }
 
-    async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Routed {
-        let (parts, body) = req.into_parts();
-        match routes::route(&parts.method, parts.uri.path()) {
-            Ok(endpoint) => {
-                let answer = handlers::dispatch(&self, endpoint, &parts, body).await;
-                Routed::new(
-                    endpoint.label(),
-                    answer.unwrap_or_else(Error::into_response),
-                )
-            }
-            Err(problem) => Routed::new(UNMATCHED, problem.into_response()),
-        }
+    fn route<'a>(&self, method: &Method, path: &'a str) -> Result<Endpoint<'a>, Problem> {
+        routes::route(method, path)
     }
 
-    fn allow(&self, path: &str) -> Option<&'static str> {
-        routes::route(&http::Method::OPTIONS, path).err()?.allow
+    fn label(&self, endpoint: &Endpoint<'_>) -> &'static str {
+        endpoint.label()
+    }
+
+    async fn dispatch<'a>(
+        self: &'a Arc<Self>,
+        endpoint: Endpoint<'a>,
+        request: &'a Parts,
+        body: Incoming,
+    ) -> Result<Response, Error> {
+        handlers::dispatch(self, endpoint, request, body).await
     }
 
     async fn ready(&self) -> Vec<Check> {

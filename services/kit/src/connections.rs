@@ -5,6 +5,10 @@
 //!
 //! A keep-alive connection is also bounded in the requests it carries and in its age,
 //! so that no client holds one for ever and load spreads again across replicas.
+//!
+//! A client past the bound is answered 503 at once ([`Refusals`]), itself bounded: past
+//! [`MAX_REFUSING`] refusals being written a further client is closed without an answer,
+//! so that a flood costs bounded sockets.
 
 use std::{
     collections::HashMap,
@@ -15,7 +19,19 @@ use std::{
     time::{Duration, Instant},
 };
 
-use tokio::sync::Notify;
+use bytes::Bytes;
+use http::StatusCode;
+use tokio::{
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
+    sync::{Notify, Semaphore},
+};
+
+use crate::Problem;
+
+/// Clients past the connection bound being answered 503 at once.
+const MAX_REFUSING: usize = 64;
+/// How long a refused client has to read its 503 before the socket is closed.
+const REFUSAL_TIME: Duration = Duration::from_secs(1);
 
 /// Bounds of every connection of a server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,6 +176,67 @@ impl Drop for Busy {
     fn drop(&mut self) {
         self.0.busy.fetch_sub(1, Relaxed);
     }
+}
+
+/// Answers clients past the connection bound: a 503 encoded once, written by at most
+/// [`MAX_REFUSING`] tasks at a time.
+#[derive(Debug)]
+pub struct Refusals {
+    permits: Semaphore,
+    answer: Bytes,
+}
+
+impl Default for Refusals {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Refusals {
+    pub fn new() -> Self {
+        Self {
+            permits: Semaphore::new(MAX_REFUSING),
+            answer: refusal(),
+        }
+    }
+
+    /// Answers 503 and closes. The answer is written without waiting for the request,
+    /// then the client's bytes are read until it closes (at most [`REFUSAL_TIME`]) so
+    /// that closing with unread data does not reset the connection before the client
+    /// has read the answer.
+    pub async fn refuse<I>(&self, mut io: I)
+    where
+        I: AsyncRead + AsyncWrite + Unpin,
+    {
+        let Ok(_permit) = self.permits.try_acquire() else {
+            return;
+        };
+        let answer = async {
+            io.write_all(&self.answer).await?;
+            io.shutdown().await?;
+            let mut sink = [0u8; 1024];
+            while io.read(&mut sink).await? > 0 {}
+            Ok::<_, std::io::Error>(())
+        };
+        let _ = tokio::time::timeout(REFUSAL_TIME, answer).await;
+    }
+}
+
+/// The answer to a client past the connection bound, as bytes on the wire.
+fn refusal() -> Bytes {
+    let problem = Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Too many connections, try again shortly",
+    );
+    let body = crate::json::to_bytes(&problem.body(), 128);
+    let head = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\n\
+         content-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    let mut out = head.into_bytes();
+    out.extend_from_slice(&body);
+    Bytes::from(out)
 }
 
 #[cfg(test)]

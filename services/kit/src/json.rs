@@ -6,7 +6,7 @@ use crate::body::Incoming;
 use bytes::Bytes;
 use serde::{de::DeserializeOwned, Serialize};
 
-use crate::{json_errors, Problem};
+use crate::{json_messages, Problem};
 
 /// Reads a request body of at most `limit` bytes and decodes it: 413 when larger, 400
 /// when it is not JSON of the expected shape.
@@ -40,12 +40,12 @@ pub fn to_bytes<T: Serialize + ?Sized>(value: &T, capacity: usize) -> Bytes {
 }
 
 /// Decodes a request body; any syntax or type error becomes a 400 problem in plain
-/// words (see `json_errors`).
+/// words (see `json_messages`).
 pub fn from_body<T: DeserializeOwned>(body: &mut [u8]) -> Result<T, Problem> {
     // Escapes are rare in request bodies; only then is there a surrogate to check and
     // a string that parsing unescapes in place, so a copy to explain an error from.
     let pristine = if body.contains(&b'\\') {
-        if json_errors::has_lone_surrogate(body) {
+        if json_messages::has_lone_surrogate(body) {
             return Err(Problem::bad_request(
                 "body: a string holds half a UTF-16 surrogate pair (such as \\ud800 alone)",
             ));
@@ -56,7 +56,7 @@ pub fn from_body<T: DeserializeOwned>(body: &mut [u8]) -> Result<T, Problem> {
     };
     match simd_json::serde::from_slice(body) {
         Ok(value) => Ok(value),
-        Err(err) => Err(json_errors::explain::<T>(
+        Err(err) => Err(json_messages::explain::<T>(
             pristine.as_deref().unwrap_or(body),
             &err,
         )),

@@ -5,32 +5,36 @@
 //! rules, config from the environment, health, metrics and the process entry point.
 
 pub mod admin;
+pub mod app;
 pub mod body;
 pub mod config;
 pub mod connections;
 pub mod cors;
+pub mod field_rules;
 pub mod health;
-pub mod http_rules;
+mod hyper_answers;
 pub mod json;
-mod json_errors;
+mod json_messages;
 pub mod labels;
 pub mod listings;
 pub mod metrics;
-mod parse_errors;
 pub mod portrait;
 pub mod problem;
 pub mod process;
+mod q_endpoints;
 pub mod query;
 pub mod random_ids;
+pub mod request_rules;
 pub mod response;
-pub mod rules;
 pub mod serve;
+pub mod server;
 pub mod shutdown;
 
+pub use app::{App, Check, Routed};
 pub use problem::{Problem, Violation};
 pub use random_ids::RandomIds;
 pub use response::Response;
-pub use serve::{App, Check, Routed, ServerConfig};
+pub use server::ServerConfig;
 
 /// The allocator of every service binary: mimalloc is faster than glibc malloc on the
 /// many small, short-lived allocations of request handling and keeps RSS lower.

@@ -1,6 +1,7 @@
 //! Request metrics in Prometheus text format: counts by route and status, and a latency
 //! histogram per route, kept in plain atomics so recording costs a few nanoseconds; and
-//! [`Family`], the writer of every metric family of every service.
+//! [`Family`], the writer of every metric family of every service; [`PoolGauges`], the
+//! one set of names every connection pool is reported under.
 
 use std::{
     fmt::{Display, Write},
@@ -186,6 +187,39 @@ impl<'a> Family<'a> {
             writeln!(self.out, "{name}{suffix}{{{labels}}} {value}")
         };
         self
+    }
+}
+
+/// A connection pool's use, reported under the same three names by every service
+/// (`{prefix}_max_connections`, `{prefix}_connections`, `{prefix}_in_use`), so that one
+/// dashboard query reads any of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolGauges {
+    /// Connections the pool may open.
+    pub max: usize,
+    /// Connections open, idle or in use.
+    pub open: usize,
+    /// Connections checked out by a request or task.
+    pub in_use: usize,
+}
+
+impl PoolGauges {
+    pub fn render(&self, out: &mut String, prefix: &str, labels: &str) {
+        for (name, help, value) in [
+            (
+                "max_connections",
+                "Connections the pool may open.",
+                self.max,
+            ),
+            (
+                "connections",
+                "Open connections, idle or in use.",
+                self.open,
+            ),
+            ("in_use", "Connections checked out.", self.in_use),
+        ] {
+            Family::new(out, &format!("{prefix}_{name}"), "gauge", help).sample(labels, value);
+        }
     }
 }
 

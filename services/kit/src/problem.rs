@@ -6,7 +6,7 @@ use http::StatusCode;
 use serde::Serialize;
 
 use crate::{
-    http_rules,
+    request_rules,
     response::{self, Response},
 };
 
@@ -76,6 +76,11 @@ impl Problem {
         Self::new(StatusCode::NOT_FOUND, detail)
     }
 
+    /// The 404 of an id that names nothing: "No hero with id 42".
+    pub fn not_found_id(noun: &str, id: impl std::fmt::Display) -> Self {
+        Self::not_found(format!("No {noun} with id {id}"))
+    }
+
     /// A 503 for a dependency that failed or refused: the request may succeed later.
     pub fn unavailable(detail: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, detail)
@@ -92,7 +97,7 @@ impl Problem {
     /// A 405 for a known path; `allow` is the comma-separated list of the methods the
     /// service routes for it, to which HEAD (with GET) and OPTIONS are added.
     pub fn method_not_allowed(allow: &'static str) -> Self {
-        let full = http_rules::allow_header(allow);
+        let full = request_rules::allow_header(allow);
         Self {
             allow: Some(allow),
             ..Self::new(
@@ -125,7 +130,7 @@ impl Problem {
         );
         if let Some(allow) = self.allow {
             resp.headers_mut()
-                .insert(http::header::ALLOW, http_rules::allow_header(allow));
+                .insert(http::header::ALLOW, request_rules::allow_header(allow));
         }
         if let Some(seconds) = self.retry_after {
             resp.headers_mut()
@@ -144,6 +149,12 @@ impl fmt::Display for Problem {
 }
 
 impl std::error::Error for Problem {}
+
+impl From<Problem> for Response {
+    fn from(problem: Problem) -> Self {
+        problem.into_response()
+    }
+}
 
 #[cfg(test)]
 mod tests {

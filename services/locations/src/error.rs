@@ -18,14 +18,16 @@ pub enum Error {
     Database(#[from] mysql_async::Error),
 }
 
+impl From<Error> for Response {
+    fn from(err: Error) -> Self {
+        err.into_problem().into_response()
+    }
+}
+
 impl Error {
     /// The problem answer: duplicates are 409; anything else the database refused, or a
     /// database that cannot be reached, 503 (validation keeps bad input from getting
     /// there).
-    pub fn into_response(self) -> Response {
-        self.into_problem().into_response()
-    }
-
     fn into_problem(self) -> Problem {
         match self {
             Self::Client(problem) => problem,

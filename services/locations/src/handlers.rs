@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use http::{header, HeaderValue, StatusCode};
+use http::{header, request::Parts, HeaderValue, StatusCode};
 use kit::body::Incoming;
 use kit::{response, Problem, Response};
 
@@ -11,29 +11,30 @@ use crate::{
     error::Error,
     model::{LocationInput, NewLocation},
     routes::Endpoint,
-    store, State,
+    Locations,
 };
 
 const HELLO: &str = "Hello Location Resource";
 
 /// Runs the handler of `endpoint`; `body` is the request's.
 pub async fn dispatch(
-    state: &State,
+    app: &Locations,
     endpoint: Endpoint<'_>,
+    _request: &Parts,
     body: Incoming,
 ) -> Result<Response, Error> {
     match endpoint {
-        Endpoint::List => list(state).await,
-        Endpoint::Create => create(state, body).await,
-        Endpoint::ReplaceAll => replace_all(state, body).await,
-        Endpoint::DeleteAll => delete_all(state).await,
+        Endpoint::List => list(app).await,
+        Endpoint::Create => create(app, body).await,
+        Endpoint::ReplaceAll => replace_all(app, body).await,
+        Endpoint::DeleteAll => delete_all(app).await,
         Endpoint::Hello => Ok(response::text(StatusCode::OK, HELLO)),
-        Endpoint::RandomLocation | Endpoint::Random => random(state).await,
-        Endpoint::ByName(name) => by_name(state, &parse_name(name)?).await,
-        Endpoint::Get(id) => get(state, parse_id(id)?).await,
-        Endpoint::Replace(id) => replace(state, parse_id(id)?, body).await,
-        Endpoint::Patch(id) => patch(state, parse_id(id)?, body).await,
-        Endpoint::Delete(id) => delete(state, parse_id(id)?).await,
+        Endpoint::RandomLocation | Endpoint::Random => random(app).await,
+        Endpoint::ByName(name) => by_name(app, &parse_name(name)?).await,
+        Endpoint::Get(id) => get(app, parse_id(id)?).await,
+        Endpoint::Replace(id) => replace(app, parse_id(id)?, body).await,
+        Endpoint::Patch(id) => patch(app, parse_id(id)?, body).await,
+        Endpoint::Delete(id) => delete(app, parse_id(id)?).await,
         Endpoint::Picture(file) => picture(file),
     }
 }
@@ -54,16 +55,15 @@ fn parse_name(raw: &str) -> Result<Cow<'_, str>, Problem> {
 
 /// A location id from the path; anything but decimal digits is the client's mistake.
 fn parse_id(raw: &str) -> Result<i64, Problem> {
-    kit::rules::path_id(raw)
+    kit::field_rules::path_id(raw)
         .ok_or_else(|| Problem::bad_request(format!("The id must be an integer, got '{raw}'")))
 }
 
-fn missing(id: i64) -> Error {
-    Problem::not_found(format!("No location with id {id}")).into()
-}
-
-async fn input<T: serde::de::DeserializeOwned>(state: &State, body: Incoming) -> Result<T, Error> {
-    Ok(kit::json::read_body(body, state.max_body_bytes).await?)
+async fn input<T: serde::de::DeserializeOwned>(
+    app: &Locations,
+    body: Incoming,
+) -> Result<T, Error> {
+    Ok(kit::json::read_body(body, app.max_body_bytes).await?)
 }
 
 fn validated(input: LocationInput) -> Result<NewLocation, Error> {
@@ -72,17 +72,17 @@ fn validated(input: LocationInput) -> Result<NewLocation, Error> {
         .map_err(|violations| Problem::invalid(violations).into())
 }
 
-async fn list(state: &State) -> Result<Response, Error> {
-    let listing = state.listings.start()?;
-    Ok(response::json_array(
-        store::list(&state.pool, listing).await?,
-    ))
+async fn list(app: &Locations) -> Result<Response, Error> {
+    let listing = app.listings.start()?;
+    Ok(response::json_array(app.store.list(listing).await?))
 }
 
-async fn get(state: &State, id: i64) -> Result<Response, Error> {
-    let location = store::get(&state.pool, id)
+async fn get(app: &Locations, id: i64) -> Result<Response, Error> {
+    let location = app
+        .store
+        .get(id)
         .await?
-        .ok_or_else(|| missing(id))?;
+        .ok_or_else(|| Error::from(Problem::not_found_id("location", id)))?;
     Ok(response::json(
         StatusCode::OK,
         &location,
@@ -90,8 +90,10 @@ async fn get(state: &State, id: i64) -> Result<Response, Error> {
     ))
 }
 
-async fn by_name(state: &State, name: &str) -> Result<Response, Error> {
-    let location = store::by_name(&state.pool, name)
+async fn by_name(app: &Locations, name: &str) -> Result<Response, Error> {
+    let location = app
+        .store
+        .by_name(name)
         .await?
         .ok_or_else(|| Problem::not_found(format!("No location named '{name}'")))?;
     Ok(response::json(
@@ -101,10 +103,10 @@ async fn by_name(state: &State, name: &str) -> Result<Response, Error> {
     ))
 }
 
-async fn random(state: &State) -> Result<Response, Error> {
-    let location = state
+async fn random(app: &Locations) -> Result<Response, Error> {
+    let location = app
         .ids
-        .pick(&state.pool)
+        .pick(&app.store)
         .await?
         .ok_or_else(|| Problem::not_found("There are no locations"))?;
     Ok(response::json(
@@ -114,10 +116,10 @@ async fn random(state: &State) -> Result<Response, Error> {
     ))
 }
 
-async fn create(state: &State, body: Incoming) -> Result<Response, Error> {
-    let location = validated(input(state, body).await?)?;
-    let id = store::insert(&state.pool, &location).await?;
-    state.ids.insert(id);
+async fn create(app: &Locations, body: Incoming) -> Result<Response, Error> {
+    let location = validated(input(app, body).await?)?;
+    let id = app.store.insert(&location).await?;
+    app.ids.insert(id);
     let location = location.with_id(id);
     let mut resp = response::json(StatusCode::CREATED, &location, location.json_size());
     if let Ok(path) = HeaderValue::try_from(format!("/api/locations/{id}")) {
@@ -126,22 +128,22 @@ async fn create(state: &State, body: Incoming) -> Result<Response, Error> {
     Ok(resp)
 }
 
-async fn replace(state: &State, id: i64, body: Incoming) -> Result<Response, Error> {
-    let location = validated(input(state, body).await?)?;
-    if store::update(&state.pool, id, &location).await? {
+async fn replace(app: &Locations, id: i64, body: Incoming) -> Result<Response, Error> {
+    let location = validated(input(app, body).await?)?;
+    if app.store.update(id, &location).await? {
         Ok(response::empty(StatusCode::NO_CONTENT))
     } else {
-        Err(missing(id))
+        Err(Error::from(Problem::not_found_id("location", id)))
     }
 }
 
-async fn patch(state: &State, id: i64, body: Incoming) -> Result<Response, Error> {
-    let changes: LocationInput = input(state, body).await?;
-    let location = store::patch(&state.pool, id, |stored| {
-        validated(changes.merged_over(stored))
-    })
-    .await?
-    .ok_or_else(|| missing(id))?;
+async fn patch(app: &Locations, id: i64, body: Incoming) -> Result<Response, Error> {
+    let changes: LocationInput = input(app, body).await?;
+    let location = app
+        .store
+        .patch(id, |stored| validated(changes.merged_over(stored)))
+        .await?
+        .ok_or_else(|| Error::from(Problem::not_found_id("location", id)))?;
     let location = location.with_id(id);
     Ok(response::json(
         StatusCode::OK,
@@ -150,14 +152,14 @@ async fn patch(state: &State, id: i64, body: Incoming) -> Result<Response, Error
     ))
 }
 
-async fn delete(state: &State, id: i64) -> Result<Response, Error> {
-    store::delete(&state.pool, id).await?;
-    state.ids.remove(id);
+async fn delete(app: &Locations, id: i64) -> Result<Response, Error> {
+    app.store.delete(id).await?;
+    app.ids.remove(id);
     Ok(response::empty(StatusCode::NO_CONTENT))
 }
 
-async fn replace_all(state: &State, body: Incoming) -> Result<Response, Error> {
-    let inputs: Vec<LocationInput> = input(state, body).await?;
+async fn replace_all(app: &Locations, body: Incoming) -> Result<Response, Error> {
+    let inputs: Vec<LocationInput> = input(app, body).await?;
     let mut locations = Vec::with_capacity(inputs.len());
     let mut violations = Vec::new();
     for (at, input) in inputs.into_iter().enumerate() {
@@ -169,8 +171,8 @@ async fn replace_all(state: &State, body: Incoming) -> Result<Response, Error> {
     if !violations.is_empty() {
         return Err(Problem::invalid(violations).into());
     }
-    let ids = store::replace_all(&state.pool, &locations).await?;
-    state.ids.replace(ids.clone());
+    let ids = app.store.replace_all(&locations).await?;
+    app.ids.replace(ids.clone());
     let created: Vec<_> = locations
         .into_iter()
         .zip(ids)
@@ -183,9 +185,9 @@ async fn replace_all(state: &State, body: Incoming) -> Result<Response, Error> {
     Ok(resp)
 }
 
-async fn delete_all(state: &State) -> Result<Response, Error> {
-    store::delete_all(&state.pool).await?;
-    state.ids.replace(Vec::new());
+async fn delete_all(app: &Locations) -> Result<Response, Error> {
+    app.store.delete_all().await?;
+    app.ids.replace(Vec::new());
     Ok(response::empty(StatusCode::NO_CONTENT))
 }
 

@@ -144,7 +144,7 @@ impl LocationInput {
     /// Checks every rule; `prefix` qualifies field names (`[2].name`) when the input is
     /// one element of an array. Every write path (POST, PUT, the merged result of PATCH,
     /// the whole-table PUT) comes through here, so no stored row is larger than
-    /// [`kit::rules::ROW_MAX_BYTES`] as JSON.
+    /// [`kit::field_rules::ROW_MAX_BYTES`] as JSON.
     pub fn validate(self, prefix: &str) -> Result<NewLocation, Vec<Violation>> {
         let mut violations = Vec::new();
         let mut fail = |field: &str, message: &'static str| {
@@ -160,13 +160,14 @@ impl LocationInput {
                 fail(field, "must not contain NUL characters");
             }
         }
-        if let Some(message) = kit::rules::name_violation(self.name.as_deref()) {
+        if let Some(message) = kit::field_rules::name_violation(self.name.as_deref()) {
             fail("name", message);
         }
-        if let Some(message) = kit::rules::picture_violation(self.picture.as_deref()) {
+        if let Some(message) = kit::field_rules::picture_violation(self.picture.as_deref()) {
             fail("picture", message);
         }
-        if let Some(message) = kit::rules::description_violation(self.description.as_deref()) {
+        if let Some(message) = kit::field_rules::description_violation(self.description.as_deref())
+        {
             fail("description", message);
         }
         let kind = match self.kind.as_deref() {
@@ -193,7 +194,7 @@ impl LocationInput {
         };
         // Measured with the longest id, so that the bound holds whatever id the row gets.
         let encoded = kit::json::to_bytes(&location.clone().with_id(i64::MIN), 256).len();
-        match kit::rules::row_violation(encoded) {
+        match kit::field_rules::row_violation(encoded) {
             Some(message) => Err(vec![Violation::new(format!("{prefix}row"), message)]),
             None => Ok(location),
         }
@@ -281,7 +282,7 @@ mod tests {
         };
         assert!(row(16_000).validate("").is_ok());
         assert_eq!(
-            fields(row(kit::rules::ROW_MAX_BYTES).validate("[1].")),
+            fields(row(kit::field_rules::ROW_MAX_BYTES).validate("[1].")),
             ["[1].row"]
         );
     }

@@ -18,12 +18,11 @@ use std::{
 };
 
 use kit::RandomIds;
-use mysql_async::Pool;
 
 use crate::{
     error::Error,
     model::{Fingerprint, Location},
-    store,
+    store::Store,
 };
 
 /// The ids of every row ([`kit::RandomIds`]), when they are next to be checked against
@@ -83,17 +82,17 @@ impl LocationIds {
     }
 
     /// Loads every id from the database.
-    pub async fn reload(&self, pool: &Pool) -> Result<(), Error> {
-        let ids = store::ids(pool).await?;
+    pub async fn reload(&self, store: &Store) -> Result<(), Error> {
+        let ids = store.ids().await?;
         self.replace(ids);
         self.reloads.fetch_add(1, Relaxed);
         Ok(())
     }
 
     /// Reloads when the table's fingerprint differs from the set's.
-    async fn refresh(&self, pool: &Pool) -> Result<(), Error> {
-        if store::fingerprint(pool).await? != self.fingerprint() {
-            self.reload(pool).await?;
+    async fn refresh(&self, store: &Store) -> Result<(), Error> {
+        if store.fingerprint().await? != self.fingerprint() {
+            self.reload(store).await?;
         }
         Ok(())
     }
@@ -101,14 +100,14 @@ impl LocationIds {
     /// A uniformly random location, or none when the table is empty; see
     /// [`RandomIds::pick_row`] for how vanished rows are handled. Checks the table's
     /// fingerprint first when a check is due.
-    pub async fn pick(&self, pool: &Pool) -> Result<Option<Location>, Error> {
+    pub async fn pick(&self, store: &Store) -> Result<Option<Location>, Error> {
         if self.claim_check() {
-            if let Err(err) = self.refresh(pool).await {
+            if let Err(err) = self.refresh(store).await {
                 log::warn!("random-id check failed, drawing from the ids held: {err:?}");
             }
         }
         self.set
-            .pick_row(|id| store::get(pool, id), || self.reload(pool))
+            .pick_row(|id| store.get(id), || self.reload(store))
             .await
     }
 

@@ -28,7 +28,7 @@ use connections::{Connections, ExchangeError};
 
 /// Largest downstream body read: four times the largest row a catalogue stores, so that
 /// every row can be read, and a larger answer is refused without holding it whole.
-const MAX_BODY: usize = 4 * kit::rules::ROW_MAX_BYTES;
+const MAX_BODY: usize = 4 * kit::field_rules::ROW_MAX_BYTES;
 
 /// Timeouts and retries shared by the three downstream clients.
 #[derive(Debug, Clone, PartialEq, Eq)]

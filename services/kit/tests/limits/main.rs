@@ -11,9 +11,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use http::{Request, StatusCode};
+use http::{request::Parts, Method, StatusCode};
 use kit::body::Incoming;
-use kit::{response, serve::serve, App, Check, Routed, ServerConfig};
+use kit::{response, serve::serve, App, Check, Problem, Response, ServerConfig};
 mod body;
 mod connections;
 mod health;
@@ -40,8 +40,11 @@ struct TestApp {
 const READY_CHECK: Duration = Duration::from_millis(200);
 
 impl App for TestApp {
+    type Endpoint<'a> = &'static str;
+    type Error = Problem;
+
     fn routes(&self) -> &[&'static str] {
-        &["hello", "slow", "echo", "unknown"]
+        &["hello", "slow", "echo"]
     }
 
     fn name(&self) -> &'static str {
@@ -56,31 +59,43 @@ impl App for TestApp {
         r#"{"openapi":"3.0.3"}"#
     }
 
-    async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Routed {
-        match req.uri().path() {
-            "/hello" => Routed::new("hello", response::text(StatusCode::OK, "hello")),
-            "/slow" => {
-                tokio::time::sleep(SLOW).await;
-                Routed::new("slow", response::text(StatusCode::OK, "slow"))
-            }
-            "/echo" => {
-                let response = match kit::body::read(req.into_body(), self.max_body_bytes).await {
-                    Ok(body) => {
-                        response::bytes(StatusCode::OK, response::TEXT, body.len().to_string())
-                    }
-                    Err(problem) => problem.into_response(),
-                };
-                Routed::new("echo", response)
-            }
-            _ => Routed::new("unknown", kit::Problem::unknown_path().into_response()),
+    fn route(&self, method: &Method, path: &str) -> Result<&'static str, Problem> {
+        let (label, allow) = match path {
+            "/hello" => ("hello", "GET"),
+            "/slow" => ("slow", "GET"),
+            "/echo" => ("echo", "POST"),
+            _ => return Err(Problem::unknown_path()),
+        };
+        match method.as_str() == allow {
+            true => Ok(label),
+            false => Err(Problem::method_not_allowed(allow)),
         }
     }
 
-    fn allow(&self, path: &str) -> Option<&'static str> {
-        match path {
-            "/hello" | "/slow" => Some("GET"),
-            "/echo" => Some("POST"),
-            _ => None,
+    fn label(&self, endpoint: &&'static str) -> &'static str {
+        endpoint
+    }
+
+    async fn dispatch<'a>(
+        self: &'a Arc<Self>,
+        endpoint: &'static str,
+        _request: &'a Parts,
+        body: Incoming,
+    ) -> Result<Response, Problem> {
+        match endpoint {
+            "slow" => {
+                tokio::time::sleep(SLOW).await;
+                Ok(response::text(StatusCode::OK, "slow"))
+            }
+            "echo" => {
+                let body = kit::body::read(body, self.max_body_bytes).await?;
+                Ok(response::bytes(
+                    StatusCode::OK,
+                    response::TEXT,
+                    body.len().to_string(),
+                ))
+            }
+            _ => Ok(response::text(StatusCode::OK, "hello")),
         }
     }
 

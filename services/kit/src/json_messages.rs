@@ -10,7 +10,7 @@
 use serde::de::DeserializeOwned;
 use simd_json::ErrorType;
 
-use crate::{http_rules::quote, Problem};
+use crate::{request_rules::quote, Problem};
 
 /// The problem for a body that failed to decode as `T` with `error`; `pristine` is the
 /// body as received (simd-json unescapes strings in place while it parses).
