@@ -7,11 +7,11 @@ use kit::{
     ServerConfig,
 };
 
-use crate::Kind;
+use crate::Side;
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub kind: &'static Kind,
+    pub side: &'static Side,
     pub server: ServerConfig,
     /// `DATABASE_URL`, parsed.
     pub database: tokio_postgres::Config,
@@ -25,16 +25,16 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_env(kind: &'static Kind, env: &Env) -> Result<Self, ConfigError> {
-        let url = env.string("DATABASE_URL", kind.default_database_url);
+    pub fn from_env(side: &'static Side, env: &Env) -> Result<Self, ConfigError> {
+        let url = env.string("DATABASE_URL", side.default_database_url);
         let database = url.parse().map_err(|err| ConfigError {
             var: "DATABASE_URL".to_owned(),
             message: format!("'{}' is not a PostgreSQL URL: {err}", redact_url(&url)),
         })?;
         let pool_max = env.bounded("DB_POOL_MAX", 4, 2, 512)? as usize;
         Ok(Self {
-            kind,
-            server: ServerConfig::from_env(env, kind.default_port)?,
+            side,
+            server: ServerConfig::from_env(env, side.default_port)?,
             database,
             pool_max,
             max_listings: kit::listings::max_from_env(env, pool_max)?,

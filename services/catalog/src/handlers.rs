@@ -26,7 +26,7 @@ pub async fn dispatch(
         Endpoint::Create => create(app, body).await,
         Endpoint::ReplaceAll => replace_all(app, body).await,
         Endpoint::DeleteAll => delete_all(app).await,
-        Endpoint::Hello => Ok(response::text(StatusCode::OK, app.kind.hello)),
+        Endpoint::Hello => Ok(response::text(StatusCode::OK, app.side.hello)),
         Endpoint::RandomOfKind | Endpoint::Random => random(app).await,
         Endpoint::Get(id) => get(app, parse_id(app, id)?).await,
         Endpoint::Replace(id) => update(app, parse_id(app, id)?, body).await,
@@ -47,7 +47,7 @@ fn parse_id(app: &Catalog, raw: &str) -> Result<i64> {
     kit::field_rules::path_id(raw).ok_or_else(|| {
         Problem::bad_request(format!(
             "The {} id must be an integer, got '{raw}'",
-            app.kind.noun
+            app.side.noun
         ))
         .into()
     })
@@ -66,7 +66,7 @@ async fn list(app: &Catalog, query: Option<&str>) -> Result<Response> {
 async fn get(app: &Catalog, id: i64) -> Result<Response> {
     match app.store.get(id).await? {
         Some(row) => Ok(one(StatusCode::OK, &row)),
-        None => Err(Error::from(Problem::not_found_id(app.kind.noun, id))),
+        None => Err(Error::from(Problem::not_found_id(app.side.noun, id))),
     }
 }
 
@@ -79,7 +79,7 @@ async fn random(app: &Catalog) -> Result<Response> {
     };
     match app.ids.pick_row(|id| app.store.get(id), reload).await? {
         Some(row) => Ok(one(StatusCode::OK, &row)),
-        None => Err(Problem::not_found(format!("No {} found", app.kind.noun)).into()),
+        None => Err(Problem::not_found(format!("No {} found", app.side.noun)).into()),
     }
 }
 
@@ -88,7 +88,7 @@ async fn create(app: &Catalog, body: Incoming) -> Result<Response> {
     let id = app.store.insert(&fields).await?;
     app.ids.insert(id);
     let mut resp = one(StatusCode::CREATED, &fields.with_id(id));
-    let location = format!("{}/{id}", app.kind.base);
+    let location = format!("{}/{id}", app.side.base);
     if let Ok(value) = HeaderValue::from_str(&location) {
         resp.headers_mut().insert(header::LOCATION, value);
     }
@@ -100,7 +100,7 @@ async fn update(app: &Catalog, id: i64, body: Incoming) -> Result<Response> {
     if app.store.update(id, &fields).await? {
         Ok(response::empty(StatusCode::NO_CONTENT))
     } else {
-        Err(Error::from(Problem::not_found_id(app.kind.noun, id)))
+        Err(Error::from(Problem::not_found_id(app.side.noun, id)))
     }
 }
 
@@ -108,7 +108,7 @@ async fn patch(app: &Catalog, id: i64, body: Incoming) -> Result<Response> {
     let input = read(app, body).await?;
     match app.store.patch(id, input).await? {
         Some(row) => Ok(one(StatusCode::OK, &row)),
-        None => Err(Error::from(Problem::not_found_id(app.kind.noun, id))),
+        None => Err(Error::from(Problem::not_found_id(app.side.noun, id))),
     }
 }
 

@@ -4,10 +4,10 @@
 mod config;
 mod error;
 mod handlers;
-mod kind;
 pub mod model;
 pub mod random_ids;
 pub mod routes;
+mod side;
 mod store;
 
 use std::{error::Error as StdError, sync::Arc};
@@ -19,29 +19,29 @@ use tokio::net::TcpListener;
 
 pub use config::Config;
 pub use error::Error;
-pub use kind::{Kind, HEROES, VILLAINS};
 use routes::Endpoint;
+pub use side::{Side, HEROES, VILLAINS};
 use store::Store;
 
 /// A running catalogue service.
 pub struct Catalog {
-    kind: &'static Kind,
+    side: &'static Side,
     store: Store,
     ids: Arc<RandomIds>,
     max_body: usize,
     admin: kit::admin::AdminToken,
-    /// The route labels of `kind`, for the request metrics.
+    /// The route labels of `side`, for the request metrics.
     labels: Vec<&'static str>,
 }
 
 impl Catalog {
-    /// The catalogue of `config.kind`, its pool connecting on first use and its
+    /// The catalogue of `config.side`, its pool connecting on first use and its
     /// random-pick set empty until [`run`] starts following the table.
     pub fn new(config: &Config) -> Result<Self, deadpool_postgres::BuildError> {
         Ok(Self {
-            kind: config.kind,
+            side: config.side,
             store: Store::new(
-                config.kind,
+                config.side,
                 config.database.clone(),
                 config.pool_max,
                 config.max_listings,
@@ -49,7 +49,7 @@ impl Catalog {
             ids: Arc::new(RandomIds::default()),
             max_body: config.server.max_body_bytes,
             admin: config.admin.clone(),
-            labels: Endpoint::labels(config.kind),
+            labels: Endpoint::labels(config.side),
         })
     }
 }
@@ -63,23 +63,23 @@ impl App for Catalog {
     }
 
     fn name(&self) -> &'static str {
-        self.kind.name
+        self.side.name
     }
 
     fn openapi(&self) -> &'static str {
-        self.kind.openapi
+        self.side.openapi
     }
 
     fn openapi_json(&self) -> &'static str {
-        self.kind.openapi_json
+        self.side.openapi_json
     }
 
     fn route<'a>(&self, method: &Method, path: &'a str) -> Result<Endpoint<'a>, Problem> {
-        routes::route(self.kind, method, path)
+        routes::route(self.side, method, path)
     }
 
     fn label(&self, endpoint: &Endpoint<'_>) -> &'static str {
-        endpoint.label(self.kind)
+        endpoint.label(self.side)
     }
 
     fn permits(&self, request: &Parts) -> bool {
@@ -104,7 +104,7 @@ impl App for Catalog {
 
     fn render_metrics(&self, out: &mut String) {
         let status = self.store.status();
-        let labels = format!("service=\"{}\"", self.kind.name);
+        let labels = format!("service=\"{}\"", self.side.name);
         let in_use = status.size.saturating_sub(status.available);
         for (name, help, value) in [
             (
@@ -126,7 +126,7 @@ impl App for Catalog {
     }
 }
 
-/// Serves the catalogue of `config.kind` on `listener` until `shutdown` completes.
+/// Serves the catalogue of `config.side` on `listener` until `shutdown` completes.
 ///
 /// Starts even when the database is down (readiness says so, requests get 503) so that
 /// an orchestrator can start services in any order.
@@ -136,17 +136,17 @@ pub async fn run(
     shutdown: Shutdown,
 ) -> Result<(), Box<dyn StdError + Send + Sync>> {
     let app = Arc::new(Catalog::new(&config)?);
-    let kind = config.kind;
-    if let Err(err) = app.store.execute_script(kind.notify_sql).await {
-        log::warn!("cannot install the {} notify trigger ({err:?}); other replicas' writes reach this one only on reload", kind.table);
+    let side = config.side;
+    if let Err(err) = app.store.execute_script(side.notify_sql).await {
+        log::warn!("cannot install the {} notify trigger ({err:?}); other replicas' writes reach this one only on reload", side.table);
     }
     if let Err(err) = app.store.warm(config.pool_max).await {
         log::warn!("cannot warm the connection pool: {err:?}");
     }
     let follower = tokio::spawn(random_ids::follow(
         config.database,
-        kind.table,
-        kind.channel,
+        side.table,
+        side.channel,
         app.ids.clone(),
     ));
     kit::serve::serve(listener, app.clone(), &config.server, shutdown).await;

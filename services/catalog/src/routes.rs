@@ -5,7 +5,7 @@
 use http::Method;
 use kit::Problem;
 
-use crate::Kind;
+use crate::Side;
 
 /// Every catalogue endpoint; `handlers::dispatch` runs each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,20 +43,20 @@ impl Endpoint<'static> {
         Endpoint::Picture("{file}"),
     ];
 
-    /// The label of every endpoint of `kind`, for the request metrics.
-    pub fn labels(kind: &Kind) -> Vec<&'static str> {
+    /// The label of every endpoint of `side`, for the request metrics.
+    pub fn labels(side: &Side) -> Vec<&'static str> {
         Self::ALL
             .iter()
-            .map(|endpoint| endpoint.label(kind))
+            .map(|endpoint| endpoint.label(side))
             .collect()
     }
 }
 
 impl Endpoint<'_> {
-    /// The operation as `kind`'s OpenAPI document names it, the `route` label of the
+    /// The operation as `side`'s OpenAPI document names it, the `route` label of the
     /// request metrics.
-    pub fn label(&self, kind: &Kind) -> &'static str {
-        (kind.labels)(self)
+    pub fn label(&self, side: &Side) -> &'static str {
+        (side.labels)(self)
     }
 }
 
@@ -83,10 +83,10 @@ macro_rules! labels {
 }
 pub(crate) use labels;
 
-/// The endpoint `method` and `path` name in `kind`'s catalogue, or the 404 (unknown
+/// The endpoint `method` and `path` name in `side`'s catalogue, or the 404 (unknown
 /// path) or 405 (known path, other methods, with `Allow`) to answer.
-pub fn route<'a>(kind: &Kind, method: &Method, path: &'a str) -> Result<Endpoint<'a>, Problem> {
-    let Some(rest) = path.strip_prefix(kind.base) else {
+pub fn route<'a>(side: &Side, method: &Method, path: &'a str) -> Result<Endpoint<'a>, Problem> {
+    let Some(rest) = path.strip_prefix(side.base) else {
         return Err(Problem::unknown_path());
     };
     let get_only = |endpoint| match *method {
@@ -116,7 +116,7 @@ pub fn route<'a>(kind: &Kind, method: &Method, path: &'a str) -> Result<Endpoint
         },
         Some("hello") => get_only(Endpoint::Hello),
         Some("random") => get_only(Endpoint::Random),
-        Some(segment) if segment == kind.random_path => get_only(Endpoint::RandomOfKind),
+        Some(segment) if segment == side.random_path => get_only(Endpoint::RandomOfKind),
         Some(id) => match *method {
             Method::GET => Ok(Endpoint::Get(id)),
             Method::PUT => Ok(Endpoint::Replace(id)),
@@ -132,8 +132,8 @@ mod tests {
     use super::*;
     use crate::{HEROES, VILLAINS};
 
-    fn status<'a>(kind: &Kind, method: Method, path: &'a str) -> Result<Endpoint<'a>, u16> {
-        route(kind, &method, path).map_err(|p| p.status.as_u16())
+    fn status<'a>(side: &Side, method: Method, path: &'a str) -> Result<Endpoint<'a>, u16> {
+        route(side, &method, path).map_err(|p| p.status.as_u16())
     }
 
     #[test]
@@ -207,11 +207,11 @@ mod tests {
 
     #[test]
     fn labels_follow_the_kind_and_are_distinct() {
-        for kind in [HEROES, VILLAINS] {
-            let mut labels = Endpoint::labels(kind);
+        for side in [HEROES, VILLAINS] {
+            let mut labels = Endpoint::labels(side);
             for label in &labels {
                 let path = label.split_once(' ').map(|(_, path)| path);
-                assert!(path.is_some_and(|p| p.starts_with(kind.base)), "{label}");
+                assert!(path.is_some_and(|p| p.starts_with(side.base)), "{label}");
             }
             labels.sort_unstable();
             labels.dedup();
@@ -246,7 +246,7 @@ mod tests {
         assert_eq!(
             status(HEROES, Method::GET, "/api/heroes/random_villain"),
             Ok(Endpoint::Get("random_villain")),
-            "another kind's random segment is an id, refused by the handler"
+            "the other side's random segment is an id, refused by the handler"
         );
     }
 }

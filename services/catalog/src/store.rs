@@ -14,7 +14,7 @@ use tokio_postgres::{types::ToSql, NoTls, Row};
 
 use crate::{
     model::{validate_one, Character, Fields, Input},
-    Error, Kind,
+    Error, Side,
 };
 
 /// Longest wait for a pooled connection before answering 503.
@@ -83,7 +83,7 @@ impl Store {
     /// A pool of at most `max` connections, `max_listings` of which full listings may
     /// hold at once; none is opened until first used.
     pub fn new(
-        kind: &Kind,
+        side: &Side,
         database: tokio_postgres::Config,
         max: usize,
         max_listings: usize,
@@ -105,7 +105,7 @@ impl Store {
         Ok(Self {
             pool,
             listings: Listings::new(max_listings, Listings::REFUSAL),
-            sql: Sql::new(kind.table),
+            sql: Sql::new(side.table),
         })
     }
 

@@ -2,13 +2,13 @@
 
 use simd_json::prelude::*;
 
-use crate::{create, heroes};
+use crate::helpers::{create, heroes};
 
 #[tokio::test]
 async fn create_answers_201_with_location_and_the_stored_row() {
     let app = heroes().await;
     let reply = app
-        .http
+        .client
         .post(
             &app.api(""),
             r#"{"name":"Luke Skywalker","otherName":"Luke","level":10,"picture":"https://p/luke.jpg","powers":"Uses light sabre, The force"}"#,
@@ -25,7 +25,7 @@ async fn create_answers_201_with_location_and_the_stored_row() {
             r#"{{"id":{id},"name":"Luke Skywalker","otherName":"Luke","level":10,"picture":"https://p/luke.jpg","powers":"Uses light sabre, The force"}}"#
         )
     );
-    let fetched = app.http.get(&app.api(&format!("/{id}"))).await;
+    let fetched = app.client.get(&app.api(&format!("/{id}"))).await;
     assert_eq!(fetched.status, 200);
     assert_eq!(fetched.body, reply.body);
 }
@@ -35,7 +35,7 @@ async fn ids_come_from_the_sequence_and_absent_optionals_are_left_out() {
     let app = heroes().await;
     let first = create(&app, "Alpha", 1).await;
     let reply = app
-        .http
+        .client
         .post(&app.api(""), r#"{"name":"Beta","level":2,"id":12345}"#)
         .await;
     assert_eq!(reply.status, 201);
@@ -50,13 +50,13 @@ async fn ids_come_from_the_sequence_and_absent_optionals_are_left_out() {
 #[tokio::test]
 async fn list_and_name_filter() {
     let app = heroes().await;
-    let reply = app.http.get(&app.api("")).await;
+    let reply = app.client.get(&app.api("")).await;
     assert_eq!((reply.status.as_u16(), reply.body.as_str()), (200, "[]"));
     create(&app, "Spider Girl", 5).await;
     create(&app, "Iron Lad", 7).await;
     create(&app, "100%_Hero", 9).await;
 
-    let all = app.http.get(&app.api("")).await;
+    let all = app.client.get(&app.api("")).await;
     assert_eq!(all.status, 200);
     let names: Vec<String> = all
         .json()
@@ -67,18 +67,18 @@ async fn list_and_name_filter() {
         .collect();
     assert_eq!(names, ["Spider Girl", "Iron Lad", "100%_Hero"]);
 
-    let filtered = app.http.get(&app.api("?name_filter=GIRL")).await;
+    let filtered = app.client.get(&app.api("?name_filter=GIRL")).await;
     assert_eq!(filtered.status, 200);
     assert_eq!(filtered.json().as_array().unwrap().len(), 1);
     assert_eq!(filtered.json()[0]["name"], "Spider Girl");
 
     // LIKE metacharacters are plain text.
-    let percent = app.http.get(&app.api("?name_filter=%25_")).await;
+    let percent = app.client.get(&app.api("?name_filter=%25_")).await;
     assert_eq!(percent.json().as_array().unwrap().len(), 1);
-    let underscore = app.http.get(&app.api("?name_filter=_")).await;
+    let underscore = app.client.get(&app.api("?name_filter=_")).await;
     assert_eq!(underscore.json()[0]["name"], "100%_Hero");
     let quote = app
-        .http
+        .client
         .get(&app.api("?name_filter=%27%3B%20DROP%20TABLE%20hero%3B--"))
         .await;
     assert_eq!((quote.status.as_u16(), quote.body.as_str()), (200, "[]"));
@@ -89,21 +89,21 @@ async fn put_replaces_every_field() {
     let app = heroes().await;
     let id = create(&app, "Old Name", 3).await;
     let reply = app
-        .http
+        .client
         .put(
             &app.api(&format!("/{id}")),
             r#"{"name":"New Name","level":4}"#,
         )
         .await;
     assert_eq!((reply.status.as_u16(), reply.body.as_str()), (204, ""));
-    let fetched = app.http.get(&app.api(&format!("/{id}"))).await;
+    let fetched = app.client.get(&app.api(&format!("/{id}"))).await;
     assert_eq!(
         fetched.body,
         format!(r#"{{"id":{id},"name":"New Name","level":4}}"#)
     );
 
     let missing = app
-        .http
+        .client
         .put(&app.api("/999999"), r#"{"name":"Nobody","level":4}"#)
         .await;
     assert_eq!(missing.status, 404);
@@ -115,7 +115,7 @@ async fn patch_merges_and_validates_the_result() {
     let app = heroes().await;
     let id = create(&app, "Patchy", 3).await;
     let reply = app
-        .http
+        .client
         .patch(
             &app.api(&format!("/{id}")),
             r#"{"level":30,"picture":"https://p/x.png"}"#,
@@ -129,15 +129,18 @@ async fn patch_merges_and_validates_the_result() {
         )
     );
     let bad = app
-        .http
+        .client
         .patch(&app.api(&format!("/{id}")), r#"{"name":"P"}"#)
         .await;
     assert_eq!(bad.status, 400);
     assert_eq!(bad.json()["violations"][0]["field"], "name");
-    let unchanged = app.http.get(&app.api(&format!("/{id}"))).await;
+    let unchanged = app.client.get(&app.api(&format!("/{id}"))).await;
     assert_eq!(unchanged.json()["name"], "Patchy");
 
-    let missing = app.http.patch(&app.api("/999999"), r#"{"level":2}"#).await;
+    let missing = app
+        .client
+        .patch(&app.api("/999999"), r#"{"level":2}"#)
+        .await;
     assert_eq!(missing.status, 404);
     assert_eq!(missing.json()["title"], "Not Found");
 }
@@ -147,10 +150,10 @@ async fn delete_is_204_also_when_absent() {
     let app = heroes().await;
     let id = create(&app, "Gone Soon", 3).await;
     for _ in 0..2 {
-        let reply = app.http.delete(&app.api(&format!("/{id}"))).await;
+        let reply = app.client.delete(&app.api(&format!("/{id}"))).await;
         assert_eq!((reply.status.as_u16(), reply.body.as_str()), (204, ""));
     }
-    let fetched = app.http.get(&app.api(&format!("/{id}"))).await;
+    let fetched = app.client.get(&app.api(&format!("/{id}"))).await;
     assert_eq!(fetched.status, 404);
     assert_eq!(fetched.header("content-type"), "application/problem+json");
     assert_eq!(
@@ -164,7 +167,7 @@ async fn collection_put_replaces_and_delete_empties_the_table() {
     let app = heroes().await;
     create(&app, "Replaced", 3).await;
     let reply = app
-        .http
+        .client
         .put(
             &app.api(""),
             r#"[{"name":"One Hero","level":1},{"name":"Two Hero","level":2,"powers":"Both"}]"#,
@@ -174,32 +177,32 @@ async fn collection_put_replaces_and_delete_empties_the_table() {
     let created = reply.json();
     assert_eq!(created.as_array().unwrap().len(), 2);
     assert_eq!(created[1]["powers"], "Both");
-    let listed = app.http.get(&app.api("")).await;
+    let listed = app.client.get(&app.api("")).await;
     assert_eq!(listed.json(), created);
 
     let invalid = app
-        .http
+        .client
         .put(&app.api(""), r#"[{"name":"Fine","level":1},{"name":"No"}]"#)
         .await;
     assert_eq!(invalid.status, 400);
     assert_eq!(invalid.json()["violations"][0]["field"], "[1].name");
     assert_eq!(invalid.json()["violations"][1]["field"], "[1].level");
     assert_eq!(
-        app.http.get(&app.api("")).await.json(),
+        app.client.get(&app.api("")).await.json(),
         created,
         "a refused replace changes nothing"
     );
 
-    let emptied = app.http.delete(&app.api("")).await;
+    let emptied = app.client.delete(&app.api("")).await;
     assert_eq!((emptied.status.as_u16(), emptied.body.as_str()), (204, ""));
-    assert_eq!(app.http.get(&app.api("")).await.body, "[]");
+    assert_eq!(app.client.get(&app.api("")).await.body, "[]");
 }
 
 #[tokio::test]
 async fn huge_levels_round_trip() {
     let app = heroes().await;
     let id = create(&app, "Mighty", 2_000_000_000).await;
-    let fetched = app.http.get(&app.api(&format!("/{id}"))).await;
+    let fetched = app.client.get(&app.api(&format!("/{id}"))).await;
     assert_eq!(fetched.json()["level"], 2_000_000_000);
 }
 
@@ -207,7 +210,7 @@ async fn huge_levels_round_trip() {
 async fn unknown_fields_are_ignored_as_the_original_ignores_them() {
     let app = heroes().await;
     let reply = app
-        .http
+        .client
         .post(
             &app.api(""),
             r#"{"name":"Seed Hero","othername":"Seedy","level":3,"team":{"x":[1]}}"#,
@@ -220,7 +223,7 @@ async fn unknown_fields_are_ignored_as_the_original_ignores_them() {
         format!(r#"{{"id":{id},"name":"Seed Hero","level":3}}"#)
     );
     let patched = app
-        .http
+        .client
         .patch(&app.api(&format!("/{id}")), r#"{"level":4,"colour":"red"}"#)
         .await;
     assert_eq!(
@@ -231,7 +234,7 @@ async fn unknown_fields_are_ignored_as_the_original_ignores_them() {
         )
     );
     let wrong_type = app
-        .http
+        .client
         .post(&app.api(""), r#"{"name":"Seed Hero","level":"high","x":1}"#)
         .await;
     assert_eq!(wrong_type.status, 400);

@@ -2,7 +2,7 @@
 //! pooled connection: past the bound a listing is 503 with `Retry-After`, while random
 //! picks keep being answered.
 
-use crate::{schema, spawn_on};
+use crate::helpers::{schema, spawn_on};
 use catalog::HEROES;
 use test_support::{http::stalled_get, Client};
 

@@ -5,13 +5,13 @@ use std::{collections::HashSet, time::Duration};
 use catalog::HEROES;
 use simd_json::prelude::*;
 
-use crate::{create, heroes, spawn_on};
+use crate::helpers::{create, heroes, spawn_on};
 
 #[tokio::test]
 async fn empty_table_is_404_on_both_paths() {
     let app = heroes().await;
     for path in ["/random", "/random_hero"] {
-        let reply = app.http.get(&app.api(path)).await;
+        let reply = app.client.get(&app.api(path)).await;
         assert_eq!(reply.status, 404, "{path}");
         assert_eq!(reply.json()["detail"], "No hero found");
     }
@@ -26,7 +26,7 @@ async fn every_row_can_be_drawn_and_deleted_rows_never_are() {
     }
     let mut seen = HashSet::new();
     for _ in 0..200 {
-        let reply = app.http.get(&app.api("/random_hero")).await;
+        let reply = app.client.get(&app.api("/random_hero")).await;
         assert_eq!(reply.status, 200);
         seen.insert(reply.json()["id"].as_i64().unwrap());
     }
@@ -35,9 +35,9 @@ async fn every_row_can_be_drawn_and_deleted_rows_never_are() {
         "all created rows drawn: {seen:?}"
     );
 
-    app.http.delete(&app.api(&format!("/{}", ids[0]))).await;
+    app.client.delete(&app.api(&format!("/{}", ids[0]))).await;
     for _ in 0..100 {
-        let reply = app.http.get(&app.api("/random")).await;
+        let reply = app.client.get(&app.api("/random")).await;
         assert_ne!(reply.json()["id"].as_i64(), Some(ids[0]));
     }
 }
@@ -51,31 +51,31 @@ async fn writes_through_another_replica_arrive_within_a_second() {
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let reply = app
-        .http
+        .client
         .post(&other_api, r#"{"name":"Elsewhere","level":5}"#)
         .await;
     assert_eq!(reply.status, 201);
     let id = reply.json()["id"].as_i64().unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let drawn = app.http.get(&app.api("/random")).await;
+    let drawn = app.client.get(&app.api("/random")).await;
     assert_eq!(drawn.status, 200);
     assert_eq!(drawn.json()["id"].as_i64(), Some(id));
 
     let second = app
-        .http
+        .client
         .post(&app.api(""), r#"{"name":"Here Too","level":6}"#)
         .await;
     let kept = second.json()["id"].as_i64().unwrap();
-    app.http.delete(&format!("{other_api}/{id}")).await;
+    app.client.delete(&format!("{other_api}/{id}")).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     for _ in 0..50 {
-        let reply = app.http.get(&app.api("/random")).await;
+        let reply = app.client.get(&app.api("/random")).await;
         assert_eq!(reply.json()["id"].as_i64(), Some(kept));
     }
 
-    app.http.delete(&other_api).await;
+    app.client.delete(&other_api).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(app.http.get(&app.api("/random")).await.status, 404);
+    assert_eq!(app.client.get(&app.api("/random")).await.status, 404);
 }
 
 #[tokio::test]
@@ -93,7 +93,7 @@ async fn rows_written_directly_in_the_database_are_drawn() {
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let drawn = app.http.get(&app.api("/random")).await;
+    let drawn = app.client.get(&app.api("/random")).await;
     assert_eq!(drawn.status, 200);
     assert_eq!(drawn.json()["name"], "Direct");
 }

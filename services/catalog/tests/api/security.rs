@@ -6,11 +6,11 @@ use catalog::HEROES;
 use simd_json::prelude::*;
 use test_support::{json_string, url_encode as encode};
 
-use crate::{heroes, spawn_on, TestApp};
+use crate::helpers::{heroes, spawn_on, TestApp};
 
 async fn create_named(app: &TestApp, name: &str) {
     let body = format!(r#"{{"name":{},"level":5}}"#, json_string(name));
-    let reply = app.http.post(&app.api(""), &body).await;
+    let reply = app.client.post(&app.api(""), &body).await;
     assert_eq!(reply.status, 201, "{name}: {}", reply.body);
 }
 
@@ -54,7 +54,7 @@ async fn a_name_filter_of_metacharacters_matches_them_literally() {
         "$1",
     ] {
         let url = format!("{}?name_filter={}", app.api(""), encode(filter));
-        let reply = app.http.get(&url).await;
+        let reply = app.client.get(&url).await;
         assert_eq!(reply.status, 200, "{filter:?}: {}", reply.body);
         let json = reply.json();
         let mut got: Vec<String> = json
@@ -73,7 +73,7 @@ async fn a_name_filter_of_metacharacters_matches_them_literally() {
         assert_eq!(got, expected, "filter {filter:?}");
     }
     // The table survived the attempts above.
-    let all = app.http.get(&app.api("")).await;
+    let all = app.client.get(&app.api("")).await;
     assert_eq!(all.json().as_array().unwrap().len(), NAMES.len());
 }
 
@@ -90,7 +90,7 @@ async fn nul_bytes_and_invalid_utf8_are_4xx() {
         "name_filter=%zz",
         "name_filter=%ed%a0%80",
     ] {
-        let reply = app.http.get(&format!("{}?{query}", app.api(""))).await;
+        let reply = app.client.get(&format!("{}?{query}", app.api(""))).await;
         assert_not_5xx(&reply, query);
         assert!(
             reply.status == 200 || reply.status.is_client_error(),
@@ -100,12 +100,12 @@ async fn nul_bytes_and_invalid_utf8_are_4xx() {
         );
     }
     let nul = app
-        .http
+        .client
         .get(&format!("{}?name_filter=%00", app.api("")))
         .await;
     assert_eq!(nul.status, 400, "{}", nul.body);
     let bad = app
-        .http
+        .client
         .get(&format!("{}?name_filter=%ff", app.api("")))
         .await;
     assert_eq!(bad.status, 400, "{}", bad.body);
@@ -115,12 +115,12 @@ async fn nul_bytes_and_invalid_utf8_are_4xx() {
         r#"{"name":"Nul\u0000Hero","level":5}"#,
         r#"{"name":"Fine Hero","level":5,"powers":"a\u0000b"}"#,
     ] {
-        let reply = app.http.post(&app.api(""), body).await;
+        let reply = app.client.post(&app.api(""), body).await;
         assert_eq!(reply.status, 400, "{body}: {}", reply.body);
     }
     // A lone surrogate: an escape that is no character.
     let reply = app
-        .http
+        .client
         .post(&app.api(""), r#"{"name":"Bad \ud800 Hero","level":5}"#)
         .await;
     assert_eq!(reply.status, 400, "{}", reply.body);
@@ -136,11 +136,11 @@ async fn huge_and_malformed_ids_are_4xx() {
     {
         let url = app.api(&format!("/{id}"));
         for reply in [
-            app.http.get(&url).await,
-            app.http
+            app.client.get(&url).await,
+            app.client
                 .put(&url, r#"{"name":"Some Hero","level":5}"#)
                 .await,
-            app.http.patch(&url, r#"{"level":6}"#).await,
+            app.client.patch(&url, r#"{"level":6}"#).await,
         ] {
             assert!(
                 reply.status.is_client_error(),
@@ -150,7 +150,7 @@ async fn huge_and_malformed_ids_are_4xx() {
             );
         }
         // Deleting what is not there is done: 204 for a valid id, 4xx for others.
-        let reply = app.http.delete(&url).await;
+        let reply = app.client.delete(&url).await;
         assert!(
             reply.status == 204 || reply.status.is_client_error(),
             "{id}: {} {}",
@@ -167,7 +167,7 @@ async fn very_long_values_are_answered_or_refused_with_4xx() {
     // Long, but within the request head limit: an answer.
     let filter = "a".repeat(8_000);
     let reply = app
-        .http
+        .client
         .get(&format!("{}?name_filter={filter}", app.api("")))
         .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
@@ -175,13 +175,13 @@ async fn very_long_values_are_answered_or_refused_with_4xx() {
     // Past the head limit: refused by the server before the service sees it.
     let filter = "a".repeat(20 * 1024);
     let reply = app
-        .http
+        .client
         .get(&format!("{}?name_filter={filter}", app.api("")))
         .await;
     assert!(reply.status.is_client_error(), "{}", reply.status);
     // A long id.
     let reply = app
-        .http
+        .client
         .get(&app.api(&format!("/{}", "9".repeat(5_000))))
         .await;
     assert!(reply.status.is_client_error(), "{}", reply.status);
@@ -193,17 +193,17 @@ async fn very_long_values_are_answered_or_refused_with_4xx() {
         format!(r#"{{"name":"Long Hero","level":5,"picture":"{long}"}}"#),
         r#"{"name":"Long Hero","level":99999999999999999999999}"#.to_owned(),
     ] {
-        let reply = app.http.post(&app.api(""), &body).await;
+        let reply = app.client.post(&app.api(""), &body).await;
         assert_eq!(reply.status, 400, "{}", reply.body);
     }
     // Long powers (unbounded text) are stored.
     let body = format!(r#"{{"name":"Long Hero","level":5,"powers":"{long}"}}"#);
-    let reply = app.http.post(&app.api(""), &body).await;
+    let reply = app.client.post(&app.api(""), &body).await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     // A body past the limit.
     let huge = "x".repeat(1 << 20);
     let body = format!(r#"{{"name":"Huge Hero","level":5,"powers":"{huge}"}}"#);
-    let reply = app.http.post(&app.api(""), &body).await;
+    let reply = app.client.post(&app.api(""), &body).await;
     assert_eq!(reply.status, 413, "{}", reply.body);
 }
 
@@ -236,14 +236,14 @@ async fn a_database_failure_does_not_show_the_password() {
 async fn with_admin_token_set_writes_need_it_and_reads_do_not() {
     use http::Method;
 
-    let app = crate::heroes().await;
-    let guarded = crate::spawn_on(
+    let app = crate::helpers::heroes().await;
+    let guarded = crate::helpers::spawn_on(
         catalog::HEROES,
         &app.db.url,
         &[("ADMIN_TOKEN", "hero-admin-7")],
     )
     .await;
-    let id = crate::create(&app, "Open Hero", 3).await;
+    let id = crate::helpers::create(&app, "Open Hero", 3).await;
     let unauthorized = r#"{"title":"Unauthorized","status":401,"detail":"This write needs Authorization: Bearer with the admin token"}"#;
     let one = r#"{"name":"Guarded Hero","level":4}"#;
     let all = format!("[{one}]");
@@ -257,7 +257,7 @@ async fn with_admin_token_set_writes_need_it_and_reads_do_not() {
     ] {
         for token in [&[][..], &[("authorization", "Bearer hero-admin-8")]] {
             let reply = app
-                .http
+                .client
                 .send_with(method.clone(), &guarded.url(&path), body, token)
                 .await;
             assert_eq!(reply.status, 401, "{method} {path} {token:?}");
@@ -266,7 +266,7 @@ async fn with_admin_token_set_writes_need_it_and_reads_do_not() {
         }
     }
     let read = app
-        .http
+        .client
         .get(&guarded.url(&format!("/api/heroes/{id}")))
         .await;
     assert_eq!(
@@ -274,7 +274,7 @@ async fn with_admin_token_set_writes_need_it_and_reads_do_not() {
         (200, format!(r#"{{"id":{id},"name":"Open Hero","otherName":"Other Open Hero","level":3,"powers":"Flight"}}"#).as_str())
     );
     let created = app
-        .http
+        .client
         .send_with(
             Method::POST,
             &guarded.url("/api/heroes"),
@@ -283,6 +283,6 @@ async fn with_admin_token_set_writes_need_it_and_reads_do_not() {
         )
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
-    let open = app.http.delete(&app.api(&format!("/{id}"))).await;
+    let open = app.client.delete(&app.api(&format!("/{id}"))).await;
     assert_eq!(open.status, 204, "without ADMIN_TOKEN writes stay open");
 }

@@ -3,12 +3,12 @@
 use catalog::VILLAINS;
 use simd_json::prelude::*;
 
-use crate::{create, heroes, spawn_app};
+use crate::helpers::{create, heroes, spawn_app};
 
 #[tokio::test]
 async fn hello_is_plain_text() {
     let app = heroes().await;
-    let reply = app.http.get(&app.api("/hello")).await;
+    let reply = app.client.get(&app.api("/hello")).await;
     assert_eq!(
         (reply.status.as_u16(), reply.body.as_str()),
         (200, "Hello Hero Resource")
@@ -19,12 +19,12 @@ async fn hello_is_plain_text() {
 #[tokio::test]
 async fn health_metrics_and_openapi() {
     let app = heroes().await;
-    let live = app.http.get(&app.server.url("/q/health/live")).await;
+    let live = app.client.get(&app.server.url("/q/health/live")).await;
     assert_eq!(
         (live.status.as_u16(), live.body.as_str()),
         (200, r#"{"status":"UP"}"#)
     );
-    let ready = app.http.get(&app.server.url("/q/health/ready")).await;
+    let ready = app.client.get(&app.server.url("/q/health/ready")).await;
     assert_eq!(ready.status, 200);
     assert_eq!(
         ready.body,
@@ -32,7 +32,7 @@ async fn health_metrics_and_openapi() {
     );
 
     create(&app, "Counted", 1).await;
-    let metrics = app.http.get(&app.server.url("/q/metrics")).await;
+    let metrics = app.client.get(&app.server.url("/q/metrics")).await;
     assert_eq!(metrics.status, 200);
     assert!(metrics.body.contains(
         r#"http_requests_total{service="heroes",route="POST /api/heroes",status="201"} 1"#
@@ -43,7 +43,7 @@ async fn health_metrics_and_openapi() {
     assert!(metrics.body.contains(r#"db_pool_max{service="heroes"} 2"#));
     assert!(metrics.body.contains(r#"random_ids{service="heroes"} 1"#));
 
-    let openapi = app.http.get(&app.server.url("/q/openapi")).await;
+    let openapi = app.client.get(&app.server.url("/q/openapi")).await;
     assert_eq!(openapi.status, 200);
     assert!(openapi.body.starts_with("openapi: 3"));
     assert!(openapi.body.contains("/api/heroes/random_hero"));
@@ -52,7 +52,7 @@ async fn health_metrics_and_openapi() {
         "application/yaml;charset=UTF-8"
     );
     let json = app
-        .http
+        .client
         .get(&app.server.url("/q/openapi?format=json"))
         .await;
     assert_eq!(json.status, 200);
@@ -60,7 +60,7 @@ async fn health_metrics_and_openapi() {
     assert!(json.json()["paths"]["/api/heroes/random_hero"]["get"].is_object());
     assert_eq!(json.json()["openapi"], "3.0.3");
     assert_eq!(
-        app.http
+        app.client
             .post(&app.server.url("/q/health/live"), "")
             .await
             .status,
@@ -72,7 +72,7 @@ async fn health_metrics_and_openapi() {
 async fn ready_is_503_when_the_database_is_unreachable() {
     let db = test_support::db::postgres(&[]).await;
     let url = db.url.replace("127.0.0.1:5432", "127.0.0.1:1");
-    let server = crate::spawn_on(catalog::HEROES, &url, &[]).await;
+    let server = crate::helpers::spawn_on(catalog::HEROES, &url, &[]).await;
     let http = test_support::Client::new();
     let ready = http.get(&server.url("/q/health/ready")).await;
     let expected = r#"{"status":"DOWN","checks":[{"name":"database","status":"DOWN","detail":"database not answering"}]}"#;
@@ -98,27 +98,27 @@ async fn ready_is_503_when_the_database_is_unreachable() {
 async fn villains_share_the_implementation() {
     let app = spawn_app(VILLAINS).await;
     let reply = app
-        .http
+        .client
         .post(&app.api(""), r#"{"name":"Darth Vader","level":90}"#)
         .await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     let id = reply.json()["id"].as_i64().unwrap();
     assert_eq!(reply.header("location"), format!("/api/villains/{id}"));
-    let random = app.http.get(&app.api("/random_villain")).await;
+    let random = app.client.get(&app.api("/random_villain")).await;
     assert_eq!(
         random.body,
         format!(r#"{{"id":{id},"name":"Darth Vader","level":90}}"#)
     );
-    let hello = app.http.get(&app.api("/hello")).await;
+    let hello = app.client.get(&app.api("/hello")).await;
     assert_eq!(hello.body, "Hello Villain Resource");
-    let missing = app.http.get(&app.api("/2")).await;
+    let missing = app.client.get(&app.api("/2")).await;
     assert_eq!(missing.json()["detail"], "No villain with id 2");
 }
 
 #[tokio::test]
 async fn shutdown_returns_cleanly() {
     let app = heroes().await;
-    assert_eq!(app.http.get(&app.api("/hello")).await.status, 200);
+    assert_eq!(app.client.get(&app.api("/hello")).await.status, 200);
     assert!(app.server.stop().await.is_ok());
 }
 
@@ -135,13 +135,13 @@ async fn seed_pictures_are_portraits_the_service_draws() {
     let path = first_seed_picture(include_str!("../../../../database/heroes-db/03-seed.sql"));
     assert!(path.starts_with("/api/heroes/pictures/"), "{path}");
 
-    let picture = app.http.get(&app.server.url(path)).await;
+    let picture = app.client.get(&app.server.url(path)).await;
     assert_eq!(picture.status, 200);
     assert_eq!(picture.header("content-type"), "image/svg+xml");
     assert_eq!(picture.header("cache-control"), "public, max-age=86400");
     assert!(picture.body.starts_with("<svg "), "{}", picture.body);
 
-    let unknown = app.http.get(&app.api("/pictures/Not-A-Slug.svg")).await;
+    let unknown = app.client.get(&app.api("/pictures/Not-A-Slug.svg")).await;
     assert_eq!(unknown.status, 404);
     assert_eq!(
         unknown.body,

@@ -2,7 +2,7 @@
 
 use http::Method;
 
-use crate::{create, heroes};
+use crate::helpers::{create, heroes};
 
 #[tokio::test]
 async fn broken_rules_are_listed() {
@@ -41,7 +41,7 @@ async fn broken_rules_are_listed() {
         "size must be between 0 and 255",
     )]);
     for (body, field, message) in cases {
-        let reply = app.http.post(&app.api(""), body).await;
+        let reply = app.client.post(&app.api(""), body).await;
         assert_eq!(reply.status, 400, "{body}");
         assert_eq!(reply.header("content-type"), "application/problem+json");
         let problem = reply.json();
@@ -50,7 +50,7 @@ async fn broken_rules_are_listed() {
         assert_eq!(problem["violations"][0]["message"], message, "{body}");
     }
     assert_eq!(
-        app.http.get(&app.api("")).await.body,
+        app.client.get(&app.api("")).await.body,
         "[]",
         "nothing was stored"
     );
@@ -72,7 +72,7 @@ async fn malformed_bodies_are_400() {
             (Method::POST, app.api("")),
             (Method::PATCH, app.api(&format!("/{id}"))),
         ] {
-            let reply = app.http.send(method.clone(), &url, Some(body)).await;
+            let reply = app.client.send(method.clone(), &url, Some(body)).await;
             assert_eq!(reply.status, 400, "{method} {body}");
             assert_eq!(reply.json()["status"], 400);
         }
@@ -82,23 +82,23 @@ async fn malformed_bodies_are_400() {
 #[tokio::test]
 async fn bad_ids_unknown_paths_and_methods() {
     let app = heroes().await;
-    let reply = app.http.get(&app.api("/abc")).await;
+    let reply = app.client.get(&app.api("/abc")).await;
     assert_eq!(reply.status, 400);
     assert_eq!(
         reply.json()["detail"],
         "The hero id must be an integer, got 'abc'"
     );
     assert_eq!(
-        app.http
+        app.client
             .get(&app.api("/99999999999999999999999"))
             .await
             .status,
         400
     );
-    let id = crate::create(&app, "Signed", 1).await;
+    let id = crate::helpers::create(&app, "Signed", 1).await;
     for signed in [format!("+{id}"), format!("-{id}"), format!(" {id}")] {
         let path = app.api(&format!("/{}", signed.replace(' ', "%20")));
-        for reply in [app.http.get(&path).await, app.http.delete(&path).await] {
+        for reply in [app.client.get(&path).await, app.client.delete(&path).await] {
             assert_eq!(reply.status, 400, "{signed}");
             assert_eq!(
                 reply.json()["detail"],
@@ -109,19 +109,25 @@ async fn bad_ids_unknown_paths_and_methods() {
             );
         }
     }
-    let still_there = app.http.get(&app.api(&format!("/{id}"))).await;
+    let still_there = app.client.get(&app.api(&format!("/{id}"))).await;
     assert_eq!(still_there.status, 200, "{}", still_there.body);
 
-    let unknown = app.http.get(&app.server.url("/api/nothing")).await;
+    let unknown = app.client.get(&app.server.url("/api/nothing")).await;
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.json()["title"], "Not Found");
-    assert_eq!(app.http.get(&app.api("/1/extra")).await.status, 404);
+    assert_eq!(app.client.get(&app.api("/1/extra")).await.status, 404);
 
-    let wrong = app.http.send(Method::POST, &app.api("/hello"), None).await;
+    let wrong = app
+        .client
+        .send(Method::POST, &app.api("/hello"), None)
+        .await;
     assert_eq!(wrong.status, 405);
     assert_eq!(wrong.header("allow"), "GET, HEAD, OPTIONS");
     assert_eq!(wrong.json()["status"], 405);
-    let wrong = app.http.send(Method::PATCH, &app.api(""), Some("{}")).await;
+    let wrong = app
+        .client
+        .send(Method::PATCH, &app.api(""), Some("{}"))
+        .await;
     assert_eq!(
         wrong.header("allow"),
         "GET, HEAD, POST, PUT, DELETE, OPTIONS"
@@ -135,7 +141,7 @@ async fn oversized_bodies_are_413() {
         r#"{{"name":"Big","level":1,"powers":"{}"}}"#,
         "x".repeat(70 * 1024)
     );
-    let reply = app.http.post(&app.api(""), &body).await;
+    let reply = app.client.post(&app.api(""), &body).await;
     assert_eq!(reply.status, 413);
     assert_eq!(reply.json()["title"], "Payload Too Large");
 }
@@ -144,7 +150,7 @@ async fn oversized_bodies_are_413() {
 async fn query_strings_with_nul_or_invalid_utf8_are_400() {
     let app = heroes().await;
     for query in ["?name_filter=%00", "?name_filter=%ff%fe"] {
-        let reply = app.http.get(&app.api(query)).await;
+        let reply = app.client.get(&app.api(query)).await;
         assert_eq!(reply.status, 400, "{query}");
         assert_eq!(reply.json()["status"], 400);
     }
@@ -154,19 +160,19 @@ async fn query_strings_with_nul_or_invalid_utf8_are_400() {
 async fn no_write_makes_a_row_larger_than_fights_reads() {
     let app = heroes().await;
     let id = create(&app, "Alice", 3).await;
-    let before = app.http.get(&app.api(&format!("/{id}"))).await;
+    let before = app.client.get(&app.api(&format!("/{id}"))).await;
     let too_large = format!(r#"{{"powers":"{}"}}"#, "p".repeat(16_400));
     let problem = r#"{"title":"Bad Request","status":400,"detail":"The request body is not valid","violations":[{"field":"row","message":"the row as JSON must be at most 16384 bytes"}]}"#;
 
     let patched = app
-        .http
+        .client
         .patch(&app.api(&format!("/{id}")), &too_large)
         .await;
     let table = format!(
         r#"[{{"name":"Bob","level":1}},{{"name":"Carol","level":1,"powers":"{}"}}]"#,
         "p".repeat(16_400)
     );
-    let replaced = app.http.put(&app.api(""), &table).await;
+    let replaced = app.client.put(&app.api(""), &table).await;
 
     assert_eq!(patched.status, 400, "{}", patched.body);
     assert_eq!(patched.header("content-type"), "application/problem+json");
@@ -176,7 +182,7 @@ async fn no_write_makes_a_row_larger_than_fights_reads() {
         replaced.body,
         problem.replace(r#""field":"row""#, r#""field":"[1].row""#)
     );
-    let after = app.http.get(&app.api(&format!("/{id}"))).await;
+    let after = app.client.get(&app.api(&format!("/{id}"))).await;
     assert_eq!(after.status, 200);
     assert_eq!(after.body, before.body, "the row is unchanged");
 }

@@ -9,7 +9,8 @@ use kit::{config::Env, process::Shutdown};
 use test_support::Client;
 use tokio::{net::TcpListener, sync::oneshot};
 
-use crate::support::{spawn_resolving, Downstreams, Fakes};
+use crate::fakes::{Downstreams, Fakes};
+use crate::helpers::spawn_resolving;
 
 /// A name that resolves only through this test's fixed table.
 const HEROES_HOST: &str = "heroes-headless.balancing.test";

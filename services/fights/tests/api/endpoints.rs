@@ -2,12 +2,13 @@
 
 use simd_json::prelude::*;
 
-use crate::support::{spawn, Fakes};
+use crate::fakes::Fakes;
+use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn hello_answers_text() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
 
     let reply = app.client.get(&app.url("/api/fights/hello")).await;
 
@@ -19,7 +20,7 @@ async fn hello_answers_text() {
 #[tokio::test]
 async fn hello_relays_each_downstream() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
 
     for (path, expected) in [
         ("/api/fights/hello/heroes", "Hello Hero Resource"),
@@ -35,7 +36,7 @@ async fn hello_relays_each_downstream() {
 #[tokio::test]
 async fn random_fighters_come_from_heroes_and_villains() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
 
     let reply = app.client.get(&app.url("/api/fights/randomfighters")).await;
 
@@ -50,7 +51,7 @@ async fn random_fighters_come_from_heroes_and_villains() {
 #[tokio::test]
 async fn random_location_comes_from_locations() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
 
     let reply = app.client.get(&app.url("/api/fights/randomlocation")).await;
 
@@ -64,7 +65,7 @@ async fn random_location_comes_from_locations() {
 #[tokio::test]
 async fn execute_fight_fights_the_random_pair_and_stores_it() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
 
     let reply = app.client.get(&app.url("/api/fights/execute_fight")).await;
 
@@ -86,7 +87,7 @@ async fn execute_fight_fights_the_random_pair_and_stores_it() {
 #[tokio::test]
 async fn unknown_paths_are_404_and_wrong_methods_405() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
 
     let missing = app.client.get(&app.url("/api/fight")).await;
     assert_eq!(missing.status, 404);
@@ -109,7 +110,7 @@ async fn unknown_paths_are_404_and_wrong_methods_405() {
 #[tokio::test]
 async fn health_openapi_and_metrics_are_served() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
 
     let live = app.client.get(&app.url("/q/health/live")).await;
     assert_eq!(
@@ -152,14 +153,14 @@ async fn health_openapi_and_metrics_are_served() {
 #[tokio::test]
 async fn stops_cleanly() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
     let reply = app
         .client
         .post(&app.url("/api/fights"), crate::storage::FIGHT)
         .await;
     assert_eq!(reply.status, 200);
 
-    let result = app.service.stop().await;
+    let result = app.server.stop().await;
 
     assert!(result.is_ok(), "{result:?}");
 }

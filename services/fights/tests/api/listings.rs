@@ -6,14 +6,15 @@ use std::time::Duration;
 use test_support::http::stalled_get;
 
 use crate::{
+    fakes::Fakes,
+    helpers::{spawn_with, stored_fight, TestApp},
     storage::FIGHT,
-    support::{spawn_with, stored_fight, App, Fakes},
 };
 
 /// Fights inserted straight into the collection: each about 8 KB, so that a listing is
 /// far larger than what socket buffers and the body channel hold and a client that
 /// stops reading keeps its listing running.
-async fn fill(app: &App, fights: usize) {
+async fn fill(app: &TestApp, fights: usize) {
     let powers = "p".repeat(8 * 1024);
     let docs: Vec<_> = (0..fights)
         .map(|n| {
@@ -33,7 +34,7 @@ async fn listings_past_the_bound_are_503_and_posts_keep_answering() {
 
     let mut stalled = Vec::new();
     for _ in 0..4 {
-        let (stream, head) = stalled_get(app.service.addr, "/api/fights").await;
+        let (stream, head) = stalled_get(app.server.addr, "/api/fights").await;
         assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
         assert!(head.contains("application/json"), "{head}");
         stalled.push(stream);

@@ -4,9 +4,10 @@ use bytes::Bytes;
 use http::{Method, Request};
 use http_body_util::Full;
 
-use crate::support::{spawn, App, Fakes};
+use crate::fakes::Fakes;
+use crate::helpers::{spawn_app, TestApp};
 
-async fn get_page(app: &App, if_none_match: Option<&str>) -> test_support::Reply {
+async fn get_page(app: &TestApp, if_none_match: Option<&str>) -> test_support::Reply {
     let mut request = Request::get(app.url("/"));
     if let Some(tag) = if_none_match {
         request = request.header("if-none-match", tag);
@@ -19,7 +20,7 @@ async fn get_page(app: &App, if_none_match: Option<&str>) -> test_support::Reply
 #[tokio::test]
 async fn the_page_is_served_with_its_headers() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
 
     let reply = get_page(&app, None).await;
 
@@ -53,7 +54,7 @@ async fn the_page_is_served_with_its_headers() {
 #[tokio::test]
 async fn a_current_copy_is_revalidated_with_304() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
     let etag = get_page(&app, None).await.header("etag").to_owned();
 
     let same = get_page(&app, Some(&etag)).await;
@@ -73,7 +74,7 @@ async fn a_current_copy_is_revalidated_with_304() {
 #[tokio::test]
 async fn other_methods_are_405_with_allow() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
 
     let reply = app
         .client

@@ -2,7 +2,7 @@
 //! process on PostgreSQL and MariaDB databases of this test loaded with the project's
 //! seed data.
 
-use catalog::Kind;
+use catalog::Side;
 use kit::config::Env;
 use simd_json::prelude::*;
 use test_support::{
@@ -10,12 +10,13 @@ use test_support::{
     Spawned,
 };
 
-use crate::support::{spawn_with, Downstreams};
+use crate::fakes::Downstreams;
+use crate::helpers::spawn_with;
 
-async fn catalog(kind: &'static Kind, scripts: [&str; 3]) -> (Spawned, PgDb) {
+async fn catalog(side: &'static Side, scripts: [&str; 3]) -> (Spawned, PgDb) {
     let db = test_support::db::postgres(&scripts).await;
     let env = Env::from_pairs([("DATABASE_URL", db.url.as_str()), ("DB_POOL_MAX", "2")]);
-    let config = catalog::Config::from_env(kind, &env).expect("valid catalog config");
+    let config = catalog::Config::from_env(side, &env).expect("valid catalog config");
     let service =
         test_support::spawn(|listener, shutdown| catalog::run(listener, config, shutdown)).await;
     (service, db)

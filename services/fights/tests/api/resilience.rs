@@ -5,9 +5,9 @@ use std::time::{Duration, Instant};
 
 use simd_json::prelude::*;
 
-use crate::support::{
-    closed_url, metric, spawn, spawn_with, Downstreams, Fake, Fakes, Kind, Relay,
-};
+use crate::fakes::{closed_url, Downstreams, Fake, Fakes, Role};
+use crate::helpers::{metric, spawn_app, spawn_with};
+use crate::relay::Relay;
 
 const FALLBACK_HERO: &str = r#"{"name":"Fallback hero","level":1,"picture":"https://dummyimage.com/240x320/1e8fff/ffffff&text=Fallback+Hero","powers":"Fallback hero powers"}"#;
 const FALLBACK_VILLAIN: &str = r#"{"name":"Fallback villain","level":45,"picture":"https://dummyimage.com/240x320/b22222/ffffff&text=Fallback+Villain","powers":"Fallback villain powers"}"#;
@@ -79,7 +79,7 @@ async fn stopped_downstreams_yield_fallbacks() {
 async fn slow_downstreams_time_out_into_fallbacks() {
     let fakes = Fakes::start().await;
     fakes.heroes.delay(Duration::from_millis(1_000));
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
 
     let fighters = app.client.get(&app.url("/api/fights/randomfighters")).await;
 
@@ -101,7 +101,7 @@ async fn slow_downstreams_time_out_into_fallbacks() {
 async fn not_found_from_a_downstream_yields_the_fallback() {
     let fakes = Fakes::start().await;
     fakes.locations.answer_with(404);
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
 
     let location = app.client.get(&app.url("/api/fights/randomlocation")).await;
 
@@ -123,7 +123,7 @@ async fn not_found_from_a_downstream_yields_the_fallback() {
 async fn unreadable_bodies_yield_the_fallback() {
     let fakes = Fakes::start().await;
     fakes.heroes.answer_with(200);
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
 
     let fighters = app.client.get(&app.url("/api/fights/randomfighters")).await;
 
@@ -150,7 +150,7 @@ async fn unreadable_bodies_yield_the_fallback() {
 #[tokio::test]
 async fn a_too_large_answer_is_a_fallback_without_retry_or_circuit() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
     fakes.heroes.answer_oversized();
 
     for _ in 0..10 {
@@ -188,7 +188,7 @@ async fn a_too_large_answer_is_a_fallback_without_retry_or_circuit() {
 #[tokio::test]
 async fn server_errors_are_retried() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
     fakes.villains.fail_next(2);
 
     let fighters = app.client.get(&app.url("/api/fights/randomfighters")).await;
@@ -256,7 +256,7 @@ async fn failures_open_the_circuit_and_recovery_closes_it() {
 
 #[tokio::test]
 async fn mongodb_down_is_503_and_not_ready() {
-    let fake = Fake::start(Kind::Heroes).await;
+    let fake = Fake::start(Role::Heroes).await;
     let closed = closed_url().await.replace("http://", "mongodb://");
     let mongo_url = format!("{closed}/?serverSelectionTimeoutMS=500&connectTimeoutMS=500");
     let downstreams = Downstreams {
@@ -296,7 +296,7 @@ async fn mongodb_down_is_503_and_not_ready() {
 
 #[tokio::test]
 async fn a_silent_mongodb_is_503_within_the_timeout() {
-    let fake = Fake::start(Kind::Heroes).await;
+    let fake = Fake::start(Role::Heroes).await;
     let relay = Relay::to_mongodb(&test_support::db::mongodb().0).await;
     let downstreams = Downstreams {
         heroes: fake.url.clone(),
@@ -346,8 +346,8 @@ async fn closing_reused_connections() -> (String, tokio::task::JoinHandle<()>) {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let answer = format!(
         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{}",
-        crate::support::HERO.len(),
-        crate::support::HERO
+        crate::fakes::HERO.len(),
+        crate::fakes::HERO
     );
     let task = tokio::spawn(async move {
         while let Ok((mut stream, _)) = listener.accept().await {
@@ -425,7 +425,7 @@ async fn a_kept_connection_closed_under_a_request_is_replaced_at_once() {
 #[tokio::test]
 async fn retries_after_a_failure_are_counted() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
     fakes.villains.answer_with(500);
 
     let fighters = app.client.get(&app.url("/api/fights/randomfighters")).await;

@@ -11,7 +11,8 @@ use std::{
 use simd_json::prelude::*;
 use test_support::KeepAlive;
 
-use crate::support::{Fakes, Process};
+use crate::fakes::Fakes;
+use crate::helpers::Process;
 
 /// How long heroes takes to answer while a fight is held in flight.
 const HELD: Duration = Duration::from_millis(1_500);
@@ -45,7 +46,7 @@ async fn until_refused(addr: SocketAddr) {
 async fn a_fight_in_flight_at_sigterm_is_answered_and_stored_and_the_process_exits_0() {
     let fakes = Fakes::start().await;
     let mut process = Process::start(&fakes.urls(), &[("DOWNSTREAM_TIMEOUT_MS", "10000")]).await;
-    let addr = process.service.addr();
+    let addr = process.server.addr();
     let mut idle = KeepAlive::open(addr).await;
     let hello = idle.get("/api/fights/hello").await.unwrap();
     assert_eq!(hello.status, 200, "{}", hello.body);
@@ -56,7 +57,7 @@ async fn a_fight_in_flight_at_sigterm_is_answered_and_stored_and_the_process_exi
     let fight = tokio::spawn(async move { held.get("/api/fights/execute_fight").await });
     until("the fight asks heroes", || fakes.heroes.hits() > asked).await;
 
-    process.service.terminate();
+    process.server.terminate();
     until_refused(addr).await;
     let during = idle.get("/api/fights/hello").await;
 
@@ -79,7 +80,7 @@ async fn a_fight_in_flight_at_sigterm_is_answered_and_stored_and_the_process_exi
         process.stored(id).await,
         "fight {id} answered but not stored"
     );
-    let status = process.service.exited_within(Duration::from_secs(10)).await;
+    let status = process.server.exited_within(Duration::from_secs(10)).await;
     let status = status.expect("the process exits once drained");
     assert!(status.success(), "exit status {status}");
 }
@@ -95,7 +96,7 @@ async fn past_the_shutdown_timeout_the_process_exits_and_cuts_what_is_left() {
         ],
     )
     .await;
-    let addr = process.service.addr();
+    let addr = process.server.addr();
     fakes.heroes.delay(Duration::from_secs(20));
     let asked = fakes.heroes.hits();
     let mut held = KeepAlive::open(addr).await;
@@ -103,8 +104,8 @@ async fn past_the_shutdown_timeout_the_process_exits_and_cuts_what_is_left() {
     until("the fight asks heroes", || fakes.heroes.hits() > asked).await;
 
     let signalled = Instant::now();
-    process.service.terminate();
-    let status = process.service.exited_within(Duration::from_secs(10)).await;
+    process.server.terminate();
+    let status = process.server.exited_within(Duration::from_secs(10)).await;
     let waited = signalled.elapsed();
 
     let status = status.expect("the process exits past its deadline");

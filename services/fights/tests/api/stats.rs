@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use simd_json::prelude::*;
 
-use crate::support::{
-    closed_url, metric, spawn, spawn_with, App, Downstreams, Fake, Fakes, Kind, Relay,
-};
+use crate::fakes::{closed_url, Downstreams, Fake, Fakes, Role};
+use crate::helpers::{metric, spawn_app, spawn_with, TestApp};
+use crate::relay::Relay;
 
 const EMPTY: &str = r#"{"fights":0,"wins":{"heroes":0,"villains":0},"topWinners":[]}"#;
 const UNAVAILABLE: &str = r#"{"title":"Service Unavailable","status":503,"detail":"MongoDB could not compute the fight statistics right now"}"#;
@@ -25,7 +25,7 @@ fn won_by(team: &str, winner: &str) -> String {
     )
 }
 
-async fn store(app: &App, fights: &[(&str, &str)]) {
+async fn store(app: &TestApp, fights: &[(&str, &str)]) {
     let posts = fights.iter().map(|&(team, winner)| {
         let (client, url) = (app.client.clone(), app.url("/api/fights"));
         async move { client.post(&url, &won_by(team, winner)).await }
@@ -37,7 +37,7 @@ async fn store(app: &App, fights: &[(&str, &str)]) {
 
 /// Waits until the counters hold `wins` (heroes, villains): the writer counts the wins
 /// of stored fights after it answered them.
-async fn counted(app: &App, wins: (i64, i64)) {
+async fn counted(app: &TestApp, wins: (i64, i64)) {
     let mut counted = app.counted_wins().await;
     for _ in 0..100 {
         if counted == wins {
@@ -52,7 +52,7 @@ async fn counted(app: &App, wins: (i64, i64)) {
 #[tokio::test]
 async fn stats_of_no_fights_are_zeros() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
 
     let reply = app.client.get(&app.url("/api/fights/stats")).await;
 
@@ -64,7 +64,7 @@ async fn stats_of_no_fights_are_zeros() {
 #[tokio::test]
 async fn stats_count_fights_and_rank_the_top_ten_winners() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
     let mut fights = vec![
         ("heroes", "Yoda"),
         ("heroes", "Yoda"),
@@ -242,7 +242,7 @@ fn fake_downstreams(fake: &Fake) -> Downstreams {
 
 #[tokio::test]
 async fn stats_without_mongodb_are_503() {
-    let fake = Fake::start(Kind::Heroes).await;
+    let fake = Fake::start(Role::Heroes).await;
     let closed = closed_url().await.replace("http://", "mongodb://");
     let mongo_url = format!("{closed}/?serverSelectionTimeoutMS=500&connectTimeoutMS=500");
     let app = spawn_with(
@@ -271,7 +271,7 @@ async fn stats_without_mongodb_are_503() {
 
 #[tokio::test]
 async fn stats_from_a_silent_mongodb_are_503_within_the_timeout() {
-    let fake = Fake::start(Kind::Heroes).await;
+    let fake = Fake::start(Role::Heroes).await;
     let relay = Relay::to_mongodb(&test_support::db::mongodb().0).await;
     let app = spawn_with(
         &fake_downstreams(&fake),

@@ -2,7 +2,8 @@
 
 use simd_json::prelude::*;
 
-use crate::support::{spawn, spawn_with, Fakes};
+use crate::fakes::Fakes;
+use crate::helpers::{spawn_app, spawn_with};
 
 pub const FIGHT: &str = r#"{"hero":{"id":1,"name":"Yoda","level":9000000000,"picture":"https://example.com/yoda.png","powers":"Force"},"villain":{"name":"Jabba","level":3,"picture":"https://example.com/jabba.png"},"location":{"name":"Tatooine","description":"Sand","type":"PLANET"}}"#;
 
@@ -15,7 +16,7 @@ fn fight_between(hero: &str, villain: &str) -> String {
 #[tokio::test]
 async fn a_posted_fight_is_stored_and_read_back() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
 
     let reply = app.client.post(&app.url("/api/fights"), FIGHT).await;
 
@@ -40,7 +41,7 @@ async fn a_posted_fight_is_stored_and_read_back() {
 #[tokio::test]
 async fn pages_are_newest_first() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
     let mut ids = Vec::new();
     for n in 0..3 {
         let reply = app
@@ -94,7 +95,7 @@ async fn pages_are_newest_first() {
 #[tokio::test]
 async fn all_fights_are_listed() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
     let empty = app.client.get(&app.url("/api/fights")).await;
     assert_eq!((empty.status.as_u16(), empty.body.as_str()), (200, "[]"));
     // Enough fights for the streamed array to span several chunks.

@@ -1,11 +1,12 @@
 //! Malformed input: 400 with a problem body, 404 for absent fights.
 
-use crate::support::{spawn, Fakes};
+use crate::fakes::Fakes;
+use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn incomplete_fights_are_rejected_with_violations() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
 
     for (body, fields) in [
         (
@@ -49,7 +50,7 @@ async fn incomplete_fights_are_rejected_with_violations() {
 #[tokio::test]
 async fn wrong_types_and_bad_json_are_400() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
 
     for body in [
         r#"{"hero":{"name":"Han","level":"ten"},"villain":{"name":"Vader","level":1}}"#,
@@ -71,7 +72,7 @@ async fn wrong_types_and_bad_json_are_400() {
 #[tokio::test]
 async fn ids_must_be_24_hex_digits() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
 
     let malformed = app.client.get(&app.url("/api/fights/42")).await;
     assert_eq!(malformed.status, 400);
@@ -99,7 +100,7 @@ async fn ids_must_be_24_hex_digits() {
 #[tokio::test]
 async fn page_and_size_must_be_integers() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
 
     for (query, name, value) in [
         ("page=x", "page", "x"),
@@ -126,7 +127,7 @@ async fn page_and_size_must_be_integers() {
 #[tokio::test]
 async fn oversized_bodies_are_413() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
     let body = format!(
         r#"{{"hero":{{"name":"Han","level":1,"powers":"{}"}},"villain":{{"name":"Vader","level":1}}}}"#,
         "x".repeat(70_000)
@@ -141,7 +142,7 @@ async fn oversized_bodies_are_413() {
 #[tokio::test]
 async fn clamped_and_far_pages_are_empty_and_beyond_int64_are_400() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
     for query in [
         "page=9223372036854775807",
         "page=9223372036854775807&size=100",
@@ -175,7 +176,7 @@ async fn clamped_and_far_pages_are_empty_and_beyond_int64_are_400() {
 #[tokio::test]
 async fn fighters_follow_the_catalogues_rules() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
     let long_picture = "p".repeat(256);
 
     for (hero, villain, location, fields) in [
@@ -216,7 +217,7 @@ async fn fighters_follow_the_catalogues_rules() {
 #[tokio::test]
 async fn integers_out_of_range_say_which_range_is_accepted() {
     let fakes = Fakes::start().await;
-    let app = spawn(&fakes).await;
+    let app = spawn_app(&fakes).await;
     let body = r#"{"hero":{"name":"Han","level":18446744073709551615,"picture":"p.png"},"villain":{"name":"Vader","level":1,"picture":"p.png"}}"#;
 
     let reply = app.client.post(&app.url("/api/fights"), body).await;

@@ -1,13 +1,13 @@
 //! Reading and writing locations: every endpoint's success and not-found answers.
 
-use crate::{assert_problem, id_of, TestApp};
+use crate::helpers::{assert_problem, id_of, spawn_app};
 
 const GOTHAM: &str =
     r#"{"name":"Gotham City","description":"Dark","picture":"https://p/g.png","type":"CITY"}"#;
 
 #[tokio::test]
 async fn created_locations_can_be_read_back() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
 
     let created = app.post("/api/locations", GOTHAM).await;
     assert_eq!(created.status, 201, "{}", created.body);
@@ -33,7 +33,7 @@ async fn created_locations_can_be_read_back() {
 
 #[tokio::test]
 async fn list_is_ordered_by_id_and_leaves_out_absent_fields() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     assert_eq!(app.get("/api/locations").await.body, "[]");
     let first = app.create("Zeta Moon", "MOON").await;
     let second = app.create("Alpha Isle", "ISLAND").await;
@@ -49,7 +49,7 @@ async fn list_is_ordered_by_id_and_leaves_out_absent_fields() {
 
 #[tokio::test]
 async fn missing_and_malformed_ids() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     assert_problem(
         &app.get("/api/locations/42").await,
         404,
@@ -89,7 +89,7 @@ async fn missing_and_malformed_ids() {
 
 #[tokio::test]
 async fn put_replaces_the_whole_location() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     let id = id_of(&app.post("/api/locations", GOTHAM).await);
     let replaced = app
         .put(
@@ -121,7 +121,7 @@ async fn put_replaces_the_whole_location() {
 
 #[tokio::test]
 async fn patch_merges_and_validates() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     let id = id_of(&app.post("/api/locations", GOTHAM).await);
     let patched = app
         .patch(
@@ -157,7 +157,7 @@ async fn patch_merges_and_validates() {
 
 #[tokio::test]
 async fn delete_is_204_also_when_absent() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     let id = app.create("Gone Soon", "PLANET").await;
     for _ in 0..2 {
         let reply = app.delete(&format!("/api/locations/{id}")).await;
@@ -168,7 +168,7 @@ async fn delete_is_204_also_when_absent() {
 
 #[tokio::test]
 async fn the_collection_can_be_replaced_and_emptied() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     app.create("Old Place", "PLACE").await;
     let replaced = app
         .put(
@@ -197,7 +197,7 @@ async fn the_collection_can_be_replaced_and_emptied() {
 
 #[tokio::test]
 async fn concurrent_patches_of_different_fields_both_survive() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     let id = id_of(&app.post("/api/locations", GOTHAM).await);
     let path = format!("/api/locations/{id}");
     for round in 0..30 {
@@ -226,7 +226,7 @@ async fn concurrent_patches_of_different_fields_both_survive() {
 
 #[tokio::test]
 async fn unknown_fields_are_ignored_as_the_original_ignores_them() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     let created = app
         .post(
             "/api/locations",

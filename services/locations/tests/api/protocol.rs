@@ -3,11 +3,11 @@
 
 use http::Method;
 
-use crate::{assert_problem, TestApp};
+use crate::helpers::{assert_problem, spawn_app};
 
 #[tokio::test]
 async fn hello_is_plain_text() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     let reply = app.get("/api/locations/hello").await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("content-type"), "text/plain;charset=UTF-8");
@@ -16,7 +16,7 @@ async fn hello_is_plain_text() {
 
 #[tokio::test]
 async fn unknown_paths_are_404() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     for path in ["/api/locations/1/2", "/api/heroes", "/api/locations/1/2/"] {
         let reply = app.get(path).await;
         assert_problem(
@@ -29,7 +29,7 @@ async fn unknown_paths_are_404() {
 
 #[tokio::test]
 async fn wrong_methods_are_405_with_allow() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     for (method, path, allow) in [
         (
             Method::PATCH,
@@ -59,7 +59,7 @@ async fn wrong_methods_are_405_with_allow() {
 
 #[tokio::test]
 async fn oversized_bodies_are_413() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     let big = format!(
         r#"{{"name":"Big","type":"CITY","description":"{}"}}"#,
         "x".repeat(70 * 1024)
@@ -75,7 +75,7 @@ async fn oversized_bodies_are_413() {
 
 #[tokio::test]
 async fn health_metrics_and_openapi() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     let live = app.get("/q/health/live").await;
     assert_eq!(
         (live.status.as_u16(), live.body.as_str()),
@@ -125,24 +125,25 @@ async fn health_metrics_and_openapi() {
 
 #[tokio::test]
 async fn an_unreachable_database_is_not_ready_but_served() {
-    let service =
-        crate::spawn_on("mysql://locations:locations@127.0.0.1:1/locations_database").await;
+    let server =
+        crate::helpers::spawn_on("mysql://locations:locations@127.0.0.1:1/locations_database")
+            .await;
     let client = test_support::Client::new();
-    let ready = client.get(&service.url("/q/health/ready")).await;
+    let ready = client.get(&server.url("/q/health/ready")).await;
     let expected = r#"{"status":"DOWN","checks":[{"name":"database","status":"DOWN","detail":"database not answering"}]}"#;
     assert_eq!(
         (ready.status.as_u16(), ready.body.as_str()),
         (503, expected)
     );
-    let all = client.get(&service.url("/q/health")).await;
+    let all = client.get(&server.url("/q/health")).await;
     assert_eq!((all.status.as_u16(), all.body.as_str()), (503, expected));
-    let reply = client.get(&service.url("/api/locations/1")).await;
+    let reply = client.get(&server.url("/api/locations/1")).await;
     assert_eq!(reply.status, 503, "{}", reply.body);
     assert_eq!(
         reply.body,
         r#"{"title":"Service Unavailable","status":503,"detail":"The database is unavailable"}"#
     );
-    let hello = client.get(&service.url("/api/locations/hello")).await;
+    let hello = client.get(&server.url("/api/locations/hello")).await;
     assert_eq!(
         (hello.status.as_u16(), hello.body.as_str()),
         (200, "Hello Location Resource")
@@ -151,17 +152,17 @@ async fn an_unreachable_database_is_not_ready_but_served() {
 
 #[tokio::test]
 async fn stopping_drains_and_closes_the_pool() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     app.create("Before Stop", "CITY").await;
-    let crate::TestApp { service, db, .. } = app;
-    let result = service.stop().await;
+    let crate::helpers::TestApp { server, db, .. } = app;
+    let result = server.stop().await;
     assert!(result.is_ok(), "{result:?}");
     drop(db);
 }
 
 #[tokio::test]
 async fn seed_pictures_are_portraits_the_service_draws() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     let seed = include_str!("../../../../database/locations-db/02-seed.sql");
     let start = seed
         .find("/api/locations/pictures/")

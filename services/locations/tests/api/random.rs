@@ -3,20 +3,20 @@
 
 use std::time::{Duration, Instant};
 
-use crate::{assert_problem, spawn_on, TestApp};
+use crate::helpers::{assert_problem, spawn_app, spawn_on};
 
 const EMPTY: &str = r#"{"title":"Not Found","status":404,"detail":"There are no locations"}"#;
 
 #[tokio::test]
 async fn an_empty_table_is_404() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     assert_problem(&app.get("/api/locations/random_location").await, 404, EMPTY);
     assert_problem(&app.get("/api/locations/random").await, 404, EMPTY);
 }
 
 #[tokio::test]
 async fn every_created_row_can_be_drawn() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     let ids = [
         app.create("First Moon", "MOON").await,
         app.create("Second Moon", "MOON").await,
@@ -40,7 +40,7 @@ async fn every_created_row_can_be_drawn() {
 
 #[tokio::test]
 async fn a_deleted_row_is_never_drawn() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     let kept = app.create("Kept Place", "PLACE").await;
     let deleted = app.create("Deleted Place", "PLACE").await;
     app.delete(&format!("/api/locations/{deleted}")).await;
@@ -73,7 +73,7 @@ async fn eventually(client: &test_support::Client, url: &str, accept: impl Fn(u1
 
 #[tokio::test]
 async fn replicas_see_each_others_writes() {
-    let a = TestApp::start().await;
+    let a = spawn_app().await;
     let b = spawn_on(&a.db.url).await;
     let a_random = a.url("/api/locations/random_location");
     assert_problem(&a.get("/api/locations/random_location").await, 404, EMPTY);
@@ -86,7 +86,7 @@ async fn replicas_see_each_others_writes() {
         )
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
-    let made_by_b = crate::id_of(&created);
+    let made_by_b = crate::helpers::id_of(&created);
     let expected = format!(r#"{{"id":{made_by_b},"name":"Made By B","type":"ISLAND"}}"#);
     eventually(&a.client, &a_random, |status, body| {
         status == 200 && body == expected

@@ -5,7 +5,7 @@
 use test_support::Reply;
 use test_support::{json_string, url_encode as encode};
 
-use crate::{spawn_on, TestApp};
+use crate::helpers::{spawn_app, spawn_on};
 
 fn assert_4xx(reply: &Reply, what: &str) {
     assert!(
@@ -28,7 +28,7 @@ const NAMES: &[&str] = &[
 
 #[tokio::test]
 async fn names_of_metacharacters_are_found_literally() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     for name in NAMES {
         let body = format!(r#"{{"name":{},"type":"CITY"}}"#, json_string(name));
         let reply = app.post("/api/locations", &body).await;
@@ -76,7 +76,7 @@ async fn names_of_metacharacters_are_found_literally() {
 
 #[tokio::test]
 async fn nul_bytes_and_invalid_utf8_are_4xx() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     app.create("Plain Town", "CITY").await;
     for path in [
         "/api/locations/name/%00",
@@ -104,7 +104,7 @@ async fn nul_bytes_and_invalid_utf8_are_4xx() {
 
 #[tokio::test]
 async fn huge_and_malformed_ids_are_4xx() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     for id in test_support::HOSTILE_IDS
         .iter()
         .copied()
@@ -131,7 +131,7 @@ async fn huge_and_malformed_ids_are_4xx() {
 
 #[tokio::test]
 async fn very_long_values_are_answered_or_refused_with_4xx() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     app.create("Plain Town", "CITY").await;
     let reply = app
         .get(&format!("/api/locations/name/{}", "a".repeat(8_000)))
@@ -206,8 +206,8 @@ async fn a_database_failure_does_not_show_the_password() {
 async fn with_admin_token_set_writes_need_it_and_reads_do_not() {
     use http::Method;
 
-    let app = crate::TestApp::start().await;
-    let guarded = crate::spawn_with(&app.db.url, &[("ADMIN_TOKEN", "loc-admin-7")]).await;
+    let app = crate::helpers::spawn_app().await;
+    let guarded = crate::helpers::spawn_with(&app.db.url, &[("ADMIN_TOKEN", "loc-admin-7")]).await;
     let id = app.create("Open Town", "CITY").await;
     let one = r#"{"name":"Guarded Town","type":"CITY"}"#;
     let all = format!("[{one}]");

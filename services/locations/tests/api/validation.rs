@@ -1,7 +1,7 @@
 //! Bad input: every rule of a location, malformed bodies and duplicate names, all
 //! answered 4xx with a problem body and nothing written.
 
-use crate::{assert_problem, TestApp};
+use crate::helpers::{assert_problem, spawn_app};
 
 fn violation(field: &str, message: &str) -> String {
     format!(
@@ -11,7 +11,7 @@ fn violation(field: &str, message: &str) -> String {
 
 #[tokio::test]
 async fn type_must_be_one_of_six() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     for kind in ["STAR", "city", ""] {
         let reply = app
             .post(
@@ -33,7 +33,7 @@ async fn type_must_be_one_of_six() {
 
 #[tokio::test]
 async fn name_must_have_3_to_50_characters() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     for name in ["ab".to_owned(), "n".repeat(51)] {
         let reply = app
             .post(
@@ -59,7 +59,7 @@ async fn name_must_have_3_to_50_characters() {
 
 #[tokio::test]
 async fn missing_fields_long_pictures_and_nul_bytes_are_violations() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     assert_problem(
         &app.post("/api/locations", "{}").await,
         400,
@@ -96,7 +96,7 @@ async fn missing_fields_long_pictures_and_nul_bytes_are_violations() {
 
 #[tokio::test]
 async fn malformed_bodies_are_400() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     for body in [
         r#"{"name":"Somewhere","type":"CITY""#,
         r#"{"name":42,"type":"CITY"}"#,
@@ -126,7 +126,7 @@ async fn malformed_bodies_are_400() {
 
 #[tokio::test]
 async fn duplicate_names_are_409() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     let conflict =
         r#"{"title":"Conflict","status":409,"detail":"A location with this name already exists"}"#;
     app.create("Taken Name", "CITY").await;
@@ -175,7 +175,7 @@ async fn duplicate_names_are_409() {
 
 #[tokio::test]
 async fn names_are_equal_only_when_they_differ_in_letter_case() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     let conflict =
         r#"{"title":"Conflict","status":409,"detail":"A location with this name already exists"}"#;
     let mut ids = Vec::new();
@@ -183,7 +183,7 @@ async fn names_are_equal_only_when_they_differ_in_letter_case() {
         let body = format!(r#"{{"name":"{name}","type":"CITY"}}"#);
         let created = app.post("/api/locations", &body).await;
         assert_eq!(created.status, 201, "{name:?}: {}", created.body);
-        ids.push(crate::id_of(&created));
+        ids.push(crate::helpers::id_of(&created));
     }
     for same in ["GOTHAM", "gotham", "GOTHÁM"] {
         let body = format!(r#"{{"name":"{same}","type":"MOON"}}"#);
@@ -219,7 +219,7 @@ async fn names_are_equal_only_when_they_differ_in_letter_case() {
 
 #[tokio::test]
 async fn no_write_makes_a_row_larger_than_fights_reads() {
-    let app = TestApp::start().await;
+    let app = spawn_app().await;
     let id = app.create("Gotham City", "CITY").await;
     let before = app.get(&format!("/api/locations/{id}")).await;
     let too_large = format!(r#"{{"description":"{}"}}"#, "d".repeat(16_400));

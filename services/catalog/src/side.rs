@@ -1,11 +1,11 @@
-//! What tells heroes and villains apart: table, paths, metric labels, messages and
-//! defaults.
+//! The side a catalogue holds, heroes or villains, and all that tells them apart: table,
+//! paths, metric labels, messages and defaults.
 
 use crate::routes::{labels, Endpoint};
 
 /// One catalogue served by this crate.
 #[derive(Debug)]
-pub struct Kind {
+pub struct Side {
     /// Service name, also the last segment of the base path.
     pub name: &'static str,
     /// `/api/heroes`.
@@ -14,7 +14,7 @@ pub struct Kind {
     pub table: &'static str,
     /// Word used in problem details ("No hero with id 42").
     pub noun: &'static str,
-    /// The kind-specific random path segment next to `random`.
+    /// The side's own random path segment next to `random`.
     pub random_path: &'static str,
     /// The label of each endpoint under `base`; see [`Endpoint::label`].
     pub labels: fn(&Endpoint<'_>) -> &'static str,
@@ -31,7 +31,7 @@ pub struct Kind {
     pub default_database_url: &'static str,
 }
 
-pub const HEROES: &Kind = &Kind {
+pub const HEROES: &Side = &Side {
     name: "heroes",
     base: "/api/heroes",
     table: "hero",
@@ -47,7 +47,7 @@ pub const HEROES: &Kind = &Kind {
     default_database_url: "postgres://superman:superman@heroes-db:5432/heroes_database",
 };
 
-pub const VILLAINS: &Kind = &Kind {
+pub const VILLAINS: &Side = &Side {
     name: "villains",
     base: "/api/villains",
     table: "villain",
