@@ -14,7 +14,11 @@ use std::{error::Error as StdError, sync::Arc};
 
 use http::{request::Parts, Method};
 use kit::body::Incoming;
-use kit::{metrics::Family, process::Shutdown, App, Check, Problem, RandomIds, Response};
+use kit::{
+    metrics::{Family, PoolGauges},
+    process::Shutdown,
+    App, Check, Problem, RandomIds, Response,
+};
 use tokio::net::TcpListener;
 
 pub use config::Config;
@@ -105,15 +109,13 @@ impl App for Catalog {
     fn render_metrics(&self, out: &mut String) {
         let status = self.store.status();
         let labels = format!("service=\"{}\"", self.side.name);
-        let in_use = status.size.saturating_sub(status.available);
+        let gauges = PoolGauges {
+            max: status.max_size,
+            open: status.size,
+            in_use: status.size.saturating_sub(status.available),
+        };
+        gauges.render(out, "db_pool", &labels);
         for (name, help, value) in [
-            (
-                "db_pool_connections",
-                "Open pooled connections.",
-                status.size,
-            ),
-            ("db_pool_in_use", "Pooled connections in use.", in_use),
-            ("db_pool_max", "Pool size limit.", status.max_size),
             (
                 "db_pool_waiting",
                 "Requests waiting for a connection.",

@@ -1,7 +1,17 @@
 //! The fight rule: who wins when a hero meets a villain. Pure: the random draws come in
 //! as a [`Roll`], and the caller gives the outcome its id and date.
 
-use crate::model::{FightLocation, Fighter, Outcome};
+use crate::model::{FightLocation, Fighter};
+
+/// What the fight rule decided: the winner and the loser with their teams, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub winner: Fighter,
+    pub winner_team: &'static str,
+    pub loser: Fighter,
+    pub loser_team: &'static str,
+    pub location: Option<FightLocation>,
+}
 
 /// The team names of a fight's winner and loser.
 pub const HEROES: &str = "heroes";

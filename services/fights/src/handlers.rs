@@ -4,17 +4,15 @@
 use bytes::Bytes;
 use http::{header, request::Parts, HeaderValue, StatusCode};
 use kit::body::Incoming;
-use kit::{query::int_param, response, Problem, Response, Violation};
+use kit::{query::int_param, response, Problem, Response};
 use mongodb::bson::{oid::ObjectId, DateTime};
 
 use crate::{
+    downstream::fallback,
     downstream::Downstream,
     error::Error,
     fight::{fight, Roll},
-    model::{
-        fallback_hero, fallback_location, fallback_villain, Fight, FightDoc, FightLocation,
-        FightRequest, Fighter, FighterInput, Fighters,
-    },
+    model::{self, Fight, FightDoc, FightLocation, FightRequest, Fighter, Fighters},
     page,
     routes::Endpoint,
     Fights,
@@ -90,8 +88,8 @@ async fn stats(app: &Fights) -> Result<Response, Error> {
 /// Hero and villain are fetched concurrently: the answer waits for the slower one only.
 async fn random_fighters(app: &Fights) -> Response {
     let (hero, villain) = tokio::join!(
-        app.heroes.random(fallback_hero),
-        app.villains.random(fallback_villain)
+        app.heroes.random(fallback::hero),
+        app.villains.random(fallback::villain)
     );
     let size = 32 + hero.json_size() + villain.json_size();
     response::json(StatusCode::OK, &Fighters { hero, villain }, size)
@@ -99,16 +97,16 @@ async fn random_fighters(app: &Fights) -> Response {
 
 /// Always 200: a failing locations service yields the fallback location.
 async fn random_location(app: &Fights) -> Response {
-    let location = app.locations.random(fallback_location).await;
+    let location = app.locations.random(fallback::location).await;
     response::json(StatusCode::OK, &location, location.json_size())
 }
 
 /// The whole game in one call: fetch all three concurrently, fight, store.
 async fn execute_fight(app: &Fights) -> Result<Response, Error> {
     let (hero, villain, location) = tokio::join!(
-        app.heroes.random(fallback_hero),
-        app.villains.random(fallback_villain),
-        app.locations.random(fallback_location),
+        app.heroes.random(fallback::hero),
+        app.villains.random(fallback::villain),
+        app.locations.random(fallback::location),
     );
     store_fight(app, hero, villain, Some(location)).await
 }
@@ -116,7 +114,8 @@ async fn execute_fight(app: &Fights) -> Result<Response, Error> {
 /// Answers only after the fight is stored, so a 200 fight can always be read back.
 async fn create(app: &Fights, body: Incoming) -> Result<Response, Error> {
     let request: FightRequest = kit::json::read_body(body, app.max_body).await?;
-    let (hero, villain) = validate(request.hero, request.villain, request.location.as_ref())?;
+    let (hero, villain) =
+        model::validate(request.hero, request.villain, request.location.as_ref())?;
     store_fight(app, hero, villain, request.location).await
 }
 
@@ -132,86 +131,6 @@ async fn store_fight(
     let doc = FightDoc::new(outcome, ObjectId::new(), DateTime::now());
     let stored = app.store.insert(doc).await?;
     Ok(response::json(StatusCode::OK, &stored, stored.json_size()))
-}
-
-/// Both fighters, or a 400 listing every missing field and every value the catalogues
-/// would refuse ([`kit::field_rules`], the same rules they apply), the location's too when there
-/// is one. A fighter needs a picture: a stored fight always carries both pictures, as the
-/// original's Fight schema requires.
-fn validate(
-    hero: Option<FighterInput>,
-    villain: Option<FighterInput>,
-    location: Option<&FightLocation>,
-) -> Result<(Fighter, Fighter), Problem> {
-    let mut violations = Vec::new();
-    let hero = fighter("hero", hero, &mut violations);
-    let villain = fighter("villain", villain, &mut violations);
-    if let Some(location) = location {
-        let checks = [
-            (
-                "location.name",
-                kit::field_rules::name_violation(Some(&location.name)),
-            ),
-            (
-                "location.description",
-                kit::field_rules::description_violation(location.description.as_deref()),
-            ),
-            (
-                "location.picture",
-                kit::field_rules::picture_violation(location.picture.as_deref()),
-            ),
-        ];
-        for (field, message) in checks {
-            if let Some(message) = message {
-                violations.push(Violation::new(field, message));
-            }
-        }
-    }
-    match (hero, villain) {
-        (Some(hero), Some(villain)) if violations.is_empty() => Ok((hero, villain)),
-        _ => Err(Problem::invalid(violations)),
-    }
-}
-
-fn fighter(
-    side: &'static str,
-    input: Option<FighterInput>,
-    violations: &mut Vec<Violation>,
-) -> Option<Fighter> {
-    let Some(input) = input else {
-        violations.push(Violation::new(side, "must not be null"));
-        return None;
-    };
-    let picture = input.picture.as_deref();
-    let checks = [
-        (
-            "name",
-            kit::field_rules::name_violation(input.name.as_deref()),
-        ),
-        ("level", kit::field_rules::level_violation(input.level)),
-        (
-            "picture",
-            match picture {
-                None | Some("") => Some("must not be empty"),
-                Some(_) => kit::field_rules::picture_violation(picture),
-            },
-        ),
-    ];
-    let before = violations.len();
-    for (field, message) in checks {
-        if let Some(message) = message {
-            violations.push(Violation::new(format!("{side}.{field}"), message));
-        }
-    }
-    if violations.len() > before {
-        return None;
-    }
-    Some(Fighter {
-        name: input.name?,
-        level: input.level?,
-        picture: input.picture,
-        powers: input.powers,
-    })
 }
 
 /// Without `page` or `size` every fight in storage order, streamed; otherwise one page,
@@ -270,15 +189,6 @@ async fn relay_hello(downstream: &Downstream, unreachable: &'static str) -> Resp
 mod tests {
     use super::*;
 
-    fn input(name: Option<&str>, level: Option<i64>) -> Option<FighterInput> {
-        Some(FighterInput {
-            name: name.map(str::to_owned),
-            level,
-            picture: Some("https://example.com/f.png".to_owned()),
-            ..FighterInput::default()
-        })
-    }
-
     #[test]
     fn sizes_are_clamped() {
         assert_eq!(clamp_size(i64::MIN), 1);
@@ -296,54 +206,5 @@ mod tests {
         assert!(parse_id("653bea9d188984908cd1242").is_none());
         assert!(parse_id("653bea9d188984908cd1242z").is_none());
         assert!(parse_id("42").is_none());
-    }
-
-    #[test]
-    fn every_missing_field_and_bad_name_is_a_violation() {
-        assert!(validate(
-            input(Some("Yoda"), Some(1)),
-            input(Some("Vader"), Some(2)),
-            None
-        )
-        .is_ok());
-        let fields = |r: Result<_, Problem>| -> Vec<String> {
-            r.err()
-                .map(|p| {
-                    p.violations
-                        .into_iter()
-                        .map(|v| v.field.into_owned())
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        assert_eq!(
-            fields(validate(None, input(Some("Vader"), Some(2)), None)),
-            ["hero"]
-        );
-        assert_eq!(
-            fields(validate(input(None, Some(1)), None, None)),
-            ["hero.name", "villain"]
-        );
-        assert_eq!(
-            fields(validate(
-                input(Some(" "), None),
-                input(Some("Vader"), None),
-                None
-            )),
-            ["hero.name", "hero.level", "villain.level"]
-        );
-        let location = FightLocation {
-            name: "Gotham\nCity".to_owned(),
-            description: None,
-            picture: None,
-        };
-        assert_eq!(
-            fields(validate(
-                input(Some("Yoda"), Some(1)),
-                input(Some(&"V".repeat(51)), Some(2)),
-                Some(&location)
-            )),
-            ["villain.name", "location.name"]
-        );
     }
 }

@@ -28,7 +28,7 @@ pub use config::{Config, InsertMode};
 pub use downstream::{DownstreamConfig, Resolver};
 
 use crate::{
-    downstream::Downstream, error::Error, routes::Endpoint, stats::StatsCache, store::FightStore,
+    downstream::Downstream, error::Error, routes::Endpoint, stats::StatsCache, store::Store,
 };
 
 /// Connections opened per downstream and to MongoDB before the first request needs them.
@@ -38,7 +38,7 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The shared state of every request.
 struct Fights {
-    store: FightStore,
+    store: Store,
     stats: Arc<StatsCache>,
     heroes: Downstream,
     villains: Downstream,
@@ -55,7 +55,7 @@ pub async fn run(
     config: Config,
     shutdown: Shutdown,
 ) -> Result<(), Box<dyn StdError + Send + Sync>> {
-    let (store, writer) = FightStore::connect(&config).await?;
+    let (store, writer) = Store::connect(&config).await?;
     let d = &config.downstream;
     let stats = StatsCache::new(
         store.stats_query(),

@@ -1,11 +1,13 @@
 //! The values of the fights service: fighters and locations as the other services send
-//! them, the POST body, the outcome of a fight, a fight as the API answers it and as
-//! MongoDB stores it, the conversion between the two, and the fight statistics.
-
-use std::cmp::Ordering;
+//! them, the POST body and its validation, a fight as the API answers it and as MongoDB
+//! stores it, and the conversion between the two.
 
 use mongodb::bson::{oid::ObjectId, DateTime};
 use serde::{Deserialize, Serialize};
+
+use kit::{Problem, Violation};
+
+use crate::fight::Outcome;
 
 /// A hero or villain as heroes and villains serve it; fields the fight does not use
 /// (such as `id` or `otherName`) are ignored.
@@ -73,14 +75,84 @@ pub struct FighterInput {
     pub powers: Option<String>,
 }
 
-/// What the fight rule decided: the winner and the loser with their teams, and where.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
-    pub winner: Fighter,
-    pub winner_team: &'static str,
-    pub loser: Fighter,
-    pub loser_team: &'static str,
-    pub location: Option<FightLocation>,
+/// Both fighters, or a 400 listing every missing field and every value the catalogues
+/// would refuse ([`kit::field_rules`], the same rules they apply), the location's too when there
+/// is one. A fighter needs a picture: a stored fight always carries both pictures, as the
+/// original's Fight schema requires.
+pub fn validate(
+    hero: Option<FighterInput>,
+    villain: Option<FighterInput>,
+    location: Option<&FightLocation>,
+) -> Result<(Fighter, Fighter), Problem> {
+    let mut violations = Vec::new();
+    let hero = fighter("hero", hero, &mut violations);
+    let villain = fighter("villain", villain, &mut violations);
+    if let Some(location) = location {
+        let checks = [
+            (
+                "location.name",
+                kit::field_rules::name_violation(Some(&location.name)),
+            ),
+            (
+                "location.description",
+                kit::field_rules::description_violation(location.description.as_deref()),
+            ),
+            (
+                "location.picture",
+                kit::field_rules::picture_violation(location.picture.as_deref()),
+            ),
+        ];
+        for (field, message) in checks {
+            if let Some(message) = message {
+                violations.push(Violation::new(field, message));
+            }
+        }
+    }
+    match (hero, villain) {
+        (Some(hero), Some(villain)) if violations.is_empty() => Ok((hero, villain)),
+        _ => Err(Problem::invalid(violations)),
+    }
+}
+
+fn fighter(
+    side: &'static str,
+    input: Option<FighterInput>,
+    violations: &mut Vec<Violation>,
+) -> Option<Fighter> {
+    let Some(input) = input else {
+        violations.push(Violation::new(side, "must not be null"));
+        return None;
+    };
+    let picture = input.picture.as_deref();
+    let checks = [
+        (
+            "name",
+            kit::field_rules::name_violation(input.name.as_deref()),
+        ),
+        ("level", kit::field_rules::level_violation(input.level)),
+        (
+            "picture",
+            match picture {
+                None | Some("") => Some("must not be empty"),
+                Some(_) => kit::field_rules::picture_violation(picture),
+            },
+        ),
+    ];
+    let before = violations.len();
+    for (field, message) in checks {
+        if let Some(message) = message {
+            violations.push(Violation::new(format!("{side}.{field}"), message));
+        }
+    }
+    if violations.len() > before {
+        return None;
+    }
+    Some(Fighter {
+        name: input.name?,
+        level: input.level?,
+        picture: input.picture,
+        powers: input.powers,
+    })
 }
 
 /// A fight as the API answers it.
@@ -201,74 +273,6 @@ impl From<FightDoc> for Fight {
     }
 }
 
-/// The winners listed in [`Stats::top_winners`].
-pub const TOP_WINNERS: usize = 10;
-
-/// The answer of `GET /api/fights/stats`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Stats {
-    /// Every stored fight: each is won by one of the two teams.
-    pub fights: i64,
-    pub wins: Wins,
-    /// The [`TOP_WINNERS`] fighters with the most wins, most first; ties by name, then team.
-    pub top_winners: Vec<Winner>,
-}
-
-/// Fights won by each team.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Wins {
-    pub heroes: i64,
-    pub villains: i64,
-}
-
-/// A fighter and the fights it won. A name in both teams is two winners.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Winner {
-    pub name: String,
-    pub team: &'static str,
-    pub wins: i64,
-}
-
-impl Winner {
-    /// The order of the top list: most wins first, ties by name, then team.
-    fn rank(&self, other: &Self) -> Ordering {
-        other
-            .wins
-            .cmp(&self.wins)
-            .then_with(|| self.name.cmp(&other.name))
-            .then_with(|| self.team.cmp(other.team))
-    }
-}
-
-/// Puts `winner` into `top`, kept in rank order and at most [`TOP_WINNERS`] long, so that
-/// a top list folds any number of winners in the memory of ten.
-pub fn push_top(top: &mut Vec<Winner>, winner: Winner) {
-    let at = top.partition_point(|kept| kept.rank(&winner) == Ordering::Less);
-    if at < TOP_WINNERS {
-        top.insert(at, winner);
-        top.truncate(TOP_WINNERS);
-    }
-}
-
-impl Stats {
-    /// The statistics of fights won as `wins` counts, from each team's own top list. Under
-    /// one total order (wins down, name up, team up) every one of the overall top winners
-    /// is among its team's top ones, so merging the two lists gives the overall top
-    /// without one query grouping by name and team together.
-    pub fn new(wins: Wins, heroes: Vec<Winner>, villains: Vec<Winner>) -> Self {
-        let mut top_winners = Vec::new();
-        for winner in heroes.into_iter().chain(villains) {
-            push_top(&mut top_winners, winner);
-        }
-        Self {
-            fights: wins.heroes.saturating_add(wins.villains),
-            wins,
-            top_winners,
-        }
-    }
-}
-
 /// Milliseconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 fn iso_millis(millis: i64) -> String {
     let (days, ms_of_day) = (millis.div_euclid(86_400_000), millis.rem_euclid(86_400_000));
@@ -291,44 +295,18 @@ fn iso_millis(millis: i64) -> String {
     format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{ms:03}Z")
 }
 
-/// The hero served when the heroes service cannot supply one.
-pub fn fallback_hero() -> Fighter {
-    Fighter {
-        name: "Fallback hero".to_owned(),
-        level: 1,
-        picture: Some("https://dummyimage.com/240x320/1e8fff/ffffff&text=Fallback+Hero".to_owned()),
-        powers: Some("Fallback hero powers".to_owned()),
-    }
-}
-
-/// The villain served when the villains service cannot supply one.
-pub fn fallback_villain() -> Fighter {
-    Fighter {
-        name: "Fallback villain".to_owned(),
-        level: 45,
-        picture: Some(
-            "https://dummyimage.com/240x320/b22222/ffffff&text=Fallback+Villain".to_owned(),
-        ),
-        powers: Some("Fallback villain powers".to_owned()),
-    }
-}
-
-/// The location served when the locations service cannot supply one.
-pub fn fallback_location() -> FightLocation {
-    FightLocation {
-        name: "Fallback location".to_owned(),
-        description: Some(
-            "This is a fallback location. Not generally someplace you'd like to visit.".to_owned(),
-        ),
-        picture: Some(
-            "https://dummyimage.com/240x320/b22222/ffffff&text=Fallback+Location".to_owned(),
-        ),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn input(name: Option<&str>, level: Option<i64>) -> Option<FighterInput> {
+        Some(FighterInput {
+            name: name.map(str::to_owned),
+            level,
+            picture: Some("https://example.com/f.png".to_owned()),
+            ..FighterInput::default()
+        })
+    }
 
     #[test]
     fn fighters_ignore_extra_fields_and_omit_blank_ones() {
@@ -347,105 +325,6 @@ mod tests {
             json.as_deref(),
             Ok(&br#"{"name":"Yoda","level":9000000000}"#[..])
         );
-    }
-
-    #[test]
-    fn fallbacks_match_the_contract() {
-        let json = kit::json::to_bytes(&fallback_hero(), 256);
-        assert_eq!(
-            &json[..],
-            br#"{"name":"Fallback hero","level":1,"picture":"https://dummyimage.com/240x320/1e8fff/ffffff&text=Fallback+Hero","powers":"Fallback hero powers"}"#
-        );
-        assert_eq!(fallback_villain().level, 45);
-        assert_eq!(fallback_location().name, "Fallback location");
-    }
-
-    fn winners(team: &'static str, list: &[(&str, i64)]) -> Vec<Winner> {
-        list.iter()
-            .map(|&(name, wins)| Winner {
-                name: name.to_owned(),
-                team,
-                wins,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn top_winners_merge_both_teams_most_wins_first_ties_by_name() {
-        let heroes = winners("heroes", &[("Yoda", 5), ("Luke", 3), ("Anakin", 3)]);
-        let villains = winners("villains", &[("Vader", 4), ("Anakin", 3), ("Boba", 1)]);
-        let wins = Wins {
-            heroes: 11,
-            villains: 8,
-        };
-
-        let stats = Stats::new(wins.clone(), heroes, villains);
-
-        let order: Vec<_> = stats
-            .top_winners
-            .iter()
-            .map(|w| (w.name.as_str(), w.team, w.wins))
-            .collect();
-        assert_eq!(
-            order,
-            [
-                ("Yoda", "heroes", 5),
-                ("Vader", "villains", 4),
-                ("Anakin", "heroes", 3),
-                ("Anakin", "villains", 3),
-                ("Luke", "heroes", 3),
-                ("Boba", "villains", 1),
-            ]
-        );
-        assert_eq!((stats.fights, stats.wins), (19, wins));
-    }
-
-    #[test]
-    fn top_winners_keep_ten_and_names_sort_by_bytes() {
-        let names: Vec<String> = (0..10).map(|n| format!("H{n}")).collect();
-        let list: Vec<_> = names.iter().map(|n| (n.as_str(), 2)).collect();
-        let villains = winners("villains", &[("a", 2), ("B", 2), ("É", 9)]);
-
-        let stats = Stats::new(Wins::default(), winners("heroes", &list), villains);
-
-        let names: Vec<_> = stats.top_winners.iter().map(|w| w.name.as_str()).collect();
-        assert_eq!(
-            names,
-            ["É", "B", "H0", "H1", "H2", "H3", "H4", "H5", "H6", "H7"]
-        );
-    }
-
-    #[test]
-    fn a_top_list_folded_one_by_one_is_the_sorted_head() {
-        let all: Vec<Winner> = (0..200_i64)
-            .map(|n| Winner {
-                name: format!("N{}", (n * 37) % 101),
-                team: if n % 2 == 0 { "heroes" } else { "villains" },
-                wins: (n * 53) % 17,
-            })
-            .collect();
-        let mut top = Vec::new();
-        for winner in all.iter().cloned() {
-            push_top(&mut top, winner);
-        }
-
-        let mut sorted = all;
-        sorted.sort_by(Winner::rank);
-        sorted.truncate(TOP_WINNERS);
-        assert_eq!(top, sorted);
-    }
-
-    #[test]
-    fn stats_serialize_as_the_api_shape() {
-        let stats = Stats::new(Wins::default(), Vec::new(), Vec::new());
-        let json = kit::json::to_bytes(&stats, 64);
-        assert_eq!(
-            &json[..],
-            br#"{"fights":0,"wins":{"heroes":0,"villains":0},"topWinners":[]}"#
-        );
-        let stats = Stats::new(Wins::default(), winners("heroes", &[("Yoda", 1)]), vec![]);
-        let json = kit::json::to_bytes(&stats.top_winners, 64);
-        assert_eq!(&json[..], br#"[{"name":"Yoda","team":"heroes","wins":1}]"#);
     }
 
     #[test]
@@ -480,5 +359,54 @@ mod tests {
             id.to_hex()
         );
         assert_eq!(String::from_utf8_lossy(&json), expected);
+    }
+
+    #[test]
+    fn every_missing_field_and_bad_name_is_a_violation() {
+        assert!(validate(
+            input(Some("Yoda"), Some(1)),
+            input(Some("Vader"), Some(2)),
+            None
+        )
+        .is_ok());
+        let fields = |r: Result<_, Problem>| -> Vec<String> {
+            r.err()
+                .map(|p| {
+                    p.violations
+                        .into_iter()
+                        .map(|v| v.field.into_owned())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            fields(validate(None, input(Some("Vader"), Some(2)), None)),
+            ["hero"]
+        );
+        assert_eq!(
+            fields(validate(input(None, Some(1)), None, None)),
+            ["hero.name", "villain"]
+        );
+        assert_eq!(
+            fields(validate(
+                input(Some(" "), None),
+                input(Some("Vader"), None),
+                None
+            )),
+            ["hero.name", "hero.level", "villain.level"]
+        );
+        let location = FightLocation {
+            name: "Gotham\nCity".to_owned(),
+            description: None,
+            picture: None,
+        };
+        assert_eq!(
+            fields(validate(
+                input(Some("Yoda"), Some(1)),
+                input(Some(&"V".repeat(51)), Some(2)),
+                Some(&location)
+            )),
+            ["villain.name", "location.name"]
+        );
     }
 }

@@ -40,7 +40,9 @@ async fn health_metrics_and_openapi() {
     assert!(metrics.body.contains(
         r#"http_request_duration_seconds_count{service="heroes",route="POST /api/heroes"} 1"#
     ));
-    assert!(metrics.body.contains(r#"db_pool_max{service="heroes"} 2"#));
+    assert!(metrics
+        .body
+        .contains(r#"db_pool_max_connections{service="heroes"} 2"#));
     assert!(metrics.body.contains(r#"random_ids{service="heroes"} 1"#));
 
     let openapi = app.client.get(&app.server.url("/q/openapi")).await;

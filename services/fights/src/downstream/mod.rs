@@ -6,6 +6,7 @@
 mod balance;
 mod circuit;
 mod connections;
+pub mod fallback;
 
 use std::{
     sync::{
@@ -48,7 +49,7 @@ pub struct DownstreamConfig {
 
 /// How one downstream call ended, the `outcome` label of the call counter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
+enum CallOutcome {
     Ok,
     NotFound,
     ServerError,
@@ -62,30 +63,30 @@ enum Outcome {
     CircuitOpen,
 }
 
-impl Outcome {
-    const ALL: [Outcome; 9] = [
-        Outcome::Ok,
-        Outcome::NotFound,
-        Outcome::ServerError,
-        Outcome::ClientError,
-        Outcome::Timeout,
-        Outcome::ConnectError,
-        Outcome::Invalid,
-        Outcome::TooLarge,
-        Outcome::CircuitOpen,
+impl CallOutcome {
+    const ALL: [CallOutcome; 9] = [
+        CallOutcome::Ok,
+        CallOutcome::NotFound,
+        CallOutcome::ServerError,
+        CallOutcome::ClientError,
+        CallOutcome::Timeout,
+        CallOutcome::ConnectError,
+        CallOutcome::Invalid,
+        CallOutcome::TooLarge,
+        CallOutcome::CircuitOpen,
     ];
 
     fn label(self) -> &'static str {
         match self {
-            Outcome::Ok => "ok",
-            Outcome::NotFound => "not_found",
-            Outcome::ServerError => "server_error",
-            Outcome::ClientError => "client_error",
-            Outcome::Timeout => "timeout",
-            Outcome::ConnectError => "error",
-            Outcome::Invalid => "invalid_body",
-            Outcome::TooLarge => "too_large",
-            Outcome::CircuitOpen => "circuit_open",
+            CallOutcome::Ok => "ok",
+            CallOutcome::NotFound => "not_found",
+            CallOutcome::ServerError => "server_error",
+            CallOutcome::ClientError => "client_error",
+            CallOutcome::Timeout => "timeout",
+            CallOutcome::ConnectError => "error",
+            CallOutcome::Invalid => "invalid_body",
+            CallOutcome::TooLarge => "too_large",
+            CallOutcome::CircuitOpen => "circuit_open",
         }
     }
 
@@ -95,7 +96,7 @@ impl Outcome {
     fn is_failure(self) -> bool {
         matches!(
             self,
-            Outcome::ServerError | Outcome::Timeout | Outcome::ConnectError
+            CallOutcome::ServerError | CallOutcome::Timeout | CallOutcome::ConnectError
         )
     }
 }
@@ -113,7 +114,7 @@ pub struct Downstream {
     connections: Connections,
     config: DownstreamConfig,
     circuit: Mutex<Circuit>,
-    calls: [AtomicU64; Outcome::ALL.len()],
+    calls: [AtomicU64; CallOutcome::ALL.len()],
     fallbacks: AtomicU64,
     transitions: AtomicU64,
     /// Attempts made after a failed one, `retry_delay` later.
@@ -201,7 +202,7 @@ impl Downstream {
             admission
         };
         if admission == Admission::Rejected {
-            self.count(Outcome::CircuitOpen);
+            self.count(CallOutcome::CircuitOpen);
             return None;
         }
         let (outcome, body) = self.attempts(route).await;
@@ -213,7 +214,7 @@ impl Downstream {
         }
         let parsed = body.and_then(parse);
         self.count(match outcome {
-            Outcome::Ok if parsed.is_none() => Outcome::Invalid,
+            CallOutcome::Ok if parsed.is_none() => CallOutcome::Invalid,
             outcome => outcome,
         });
         parsed
@@ -222,11 +223,14 @@ impl Downstream {
     /// The first attempt and up to `retries` more, `retry_delay` apart, for connection
     /// errors and 5xx. A timeout is not retried: the caller has waited long enough. Each
     /// attempt takes the next address, so a retry avoids the one that just failed.
-    async fn attempts(&self, route: Route) -> (Outcome, Option<Bytes>) {
+    async fn attempts(&self, route: Route) -> (CallOutcome, Option<Bytes>) {
         let mut attempt = 0;
         loop {
             let (outcome, body) = self.attempt(route).await;
-            let retry = matches!(outcome, Outcome::ServerError | Outcome::ConnectError);
+            let retry = matches!(
+                outcome,
+                CallOutcome::ServerError | CallOutcome::ConnectError
+            );
             if !retry || attempt >= self.config.retries {
                 return (outcome, body);
             }
@@ -249,9 +253,9 @@ impl Downstream {
         Request::get(uri.clone()).body(Empty::new())
     }
 
-    async fn attempt(&self, route: Route) -> (Outcome, Option<Bytes>) {
+    async fn attempt(&self, route: Route) -> (CallOutcome, Option<Bytes>) {
         let Ok(req) = self.request(route) else {
-            return (Outcome::ClientError, None);
+            return (CallOutcome::ClientError, None);
         };
         let exchange = async {
             self.connections
@@ -260,18 +264,18 @@ impl Downstream {
                 .map_err(|err| {
                     log::debug!("{}: {err:?}", self.name);
                     match err {
-                        ExchangeError::TooLarge => Outcome::TooLarge,
-                        ExchangeError::Connect => Outcome::ConnectError,
+                        ExchangeError::TooLarge => CallOutcome::TooLarge,
+                        ExchangeError::Connect => CallOutcome::ConnectError,
                     }
                 })
         };
         match tokio::time::timeout(self.config.timeout, exchange).await {
-            Err(_) => (Outcome::Timeout, None),
+            Err(_) => (CallOutcome::Timeout, None),
             Ok(Err(outcome)) => (outcome, None),
-            Ok(Ok((status, body))) if status.is_success() => (Outcome::Ok, Some(body)),
-            Ok(Ok((StatusCode::NOT_FOUND, _))) => (Outcome::NotFound, None),
-            Ok(Ok((status, _))) if status.is_server_error() => (Outcome::ServerError, None),
-            Ok(Ok(_)) => (Outcome::ClientError, None),
+            Ok(Ok((status, body))) if status.is_success() => (CallOutcome::Ok, Some(body)),
+            Ok(Ok((StatusCode::NOT_FOUND, _))) => (CallOutcome::NotFound, None),
+            Ok(Ok((status, _))) if status.is_server_error() => (CallOutcome::ServerError, None),
+            Ok(Ok(_)) => (CallOutcome::ClientError, None),
         }
     }
 
@@ -280,8 +284,8 @@ impl Downstream {
         log::warn!("{} circuit is now {state:?}", self.name);
     }
 
-    fn count(&self, outcome: Outcome) {
-        if let Some(slot) = Outcome::ALL.iter().position(|&o| o == outcome) {
+    fn count(&self, outcome: CallOutcome) {
+        if let Some(slot) = CallOutcome::ALL.iter().position(|&o| o == outcome) {
             self.calls[slot].fetch_add(1, Relaxed);
         }
     }
@@ -316,7 +320,7 @@ pub fn render_metrics(services: &[&Downstream], out: &mut String) {
         "Downstream calls, by downstream and outcome.",
     );
     for d in services {
-        for (outcome, count) in Outcome::ALL.iter().zip(&d.calls) {
+        for (outcome, count) in CallOutcome::ALL.iter().zip(&d.calls) {
             calls.sample(
                 &format!("downstream=\"{}\",outcome=\"{}\"", d.name, outcome.label()),
                 count.load(Relaxed),

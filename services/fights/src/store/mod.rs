@@ -18,7 +18,7 @@ use std::{
 use futures_util::{Stream, TryStreamExt};
 use kit::{
     listings::Listings,
-    metrics::{Family, Histogram},
+    metrics::{Family, Histogram, PoolGauges},
 };
 use mongodb::{
     bson::{doc, oid::ObjectId, Document},
@@ -115,7 +115,7 @@ impl Inserts {
 }
 
 /// The fights collection and the way inserts reach it.
-pub struct FightStore {
+pub struct Store {
     client: Client,
     fights: Collection<FightDoc>,
     /// Unpaged listings read through a client of their own, its pool as large as the
@@ -134,7 +134,7 @@ pub struct FightStore {
     inserts: Arc<Inserts>,
 }
 
-impl FightStore {
+impl Store {
     /// Builds the client (connecting lazily, so a MongoDB that is down makes the service
     /// not ready rather than not start) and, in batch mode, the writer task.
     pub async fn connect(
@@ -341,26 +341,13 @@ impl FightStore {
     /// Appends MongoDB pool usage, insert round trips and the insert queue depth in
     /// Prometheus text format.
     pub fn render_metrics(&self, out: &mut String) {
-        let gauges = [
-            (
-                "fights_mongodb_pool_max",
-                "Connections the MongoDB pool may open.",
-                i64::from(self.pool_max),
-            ),
-            (
-                "fights_mongodb_pool_open",
-                "Open MongoDB connections.",
-                self.pool.open.load(Relaxed),
-            ),
-            (
-                "fights_mongodb_pool_in_use",
-                "MongoDB connections checked out.",
-                self.pool.in_use.load(Relaxed),
-            ),
-        ];
-        for (name, help, value) in gauges {
-            Family::new(out, name, "gauge", help).sample("", value.max(0));
+        let count = |n: &AtomicI64| usize::try_from(n.load(Relaxed)).unwrap_or(0);
+        PoolGauges {
+            max: self.pool_max as usize,
+            open: count(&self.pool.open),
+            in_use: count(&self.pool.in_use),
         }
+        .render(out, "fights_mongodb_pool", "");
         self.inserts.render(out);
         if let Some(writer) = &self.writer {
             let queued = writer.max_capacity() - writer.capacity();

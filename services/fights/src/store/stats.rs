@@ -32,7 +32,8 @@ use super::bounded;
 use crate::{
     error::Error,
     fight::{HEROES, VILLAINS},
-    model::{FightDoc, Stats, Winner, Wins, TOP_WINNERS},
+    model::FightDoc,
+    stats::{Stats, Winner, Wins, TOP_WINNERS},
 };
 
 /// The collection of the statistics counters.

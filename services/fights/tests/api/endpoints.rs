@@ -139,10 +139,12 @@ async fn health_openapi_and_metrics_are_served() {
     assert!(metrics
         .body
         .contains(r#"fights_circuit_state{downstream="heroes"} 0"#));
-    assert!(metrics.body.contains("fights_mongodb_pool_max 32\n"));
+    assert!(metrics
+        .body
+        .contains("fights_mongodb_pool_max_connections 32\n"));
     assert!(metrics.body.contains("fights_insert_queue_depth 0\n"));
     assert!(
-        !metrics.body.contains("fights_mongodb_pool_open 0\n"),
+        !metrics.body.contains("fights_mongodb_pool_connections 0\n"),
         "the pool was warmed"
     );
     assert!(metrics.body.contains(
