@@ -1,12 +1,11 @@
 //! Keep-alive HTTP/1 connections to the downstreams, kept per address and reused
 //! last-in-first-out.
 //!
-//! hyper-util's pooling client was measured to open a new connection whenever a request
-//! arrived before a just-used connection had been handed back by its background task:
-//! under 500 it/s the pool grew by dozens of connections a second and the connect,
-//! accept and handshake syscalls became a large part of fights' CPU. Here a connection
-//! goes back to the pool as soon as its response body has been read, and a request waits
-//! for that connection to be ready instead of opening another.
+//! A connection goes back to the pool as soon as its response body has been read, and a
+//! request waits for that connection to be ready instead of opening another: a pool that
+//! opens a connection whenever a request arrives before a just-used one is handed back
+//! (as hyper-util's pooling client does) keeps growing under load, and connect, accept
+//! and handshake become a large part of fights' CPU (`bench/README.md` has the figures).
 //!
 //! A kept connection can be closed by the server just as a request goes out on it (the
 //! catalogues close keep-alive connections idle for their header-read timeout). Such a

@@ -2,18 +2,17 @@
 //!
 //! One `find` of the whole collection is one command, and the local MongoDB stand-in
 //! answers it by reading every fight before it sends the first batch, whatever the batch
-//! size: at 43,000 fights that command took 1.9 s, and inserts beside one such listing
-//! waited up to 271 ms (p99 124 ms; 3.4 ms with no listing) for the single Python server.
-//! Pages of [`PAGE`] fights are commands of about 25 ms there, and inserts beside one paged
-//! listing waited p99 34 ms, max 52 (both measured with pymongo against nx-27017).
+//! size: a command whose time grows with the collection, which every insert of the fight
+//! path then waits behind on that single-threaded server. A page of [`PAGE`] fights is a
+//! short command, so inserts wait behind one page at most (`bench/README.md` has the
+//! figures).
 //!
 //! Listings also take turns, one page read at a time for all of them ([`Turns`]), and
 //! rest between pages, three times as long as the last page took, so that listings,
 //! however many run and however many clients ask for them back to back, take at most a
 //! quarter of MongoDB's time and an insert of the fight path waits behind one page at
-//! most: on the single-threaded stand-in one listing read without rests kept k6 at
-//! 300 it/s from passing its thresholds (51 dropped iterations, p95 104 ms, with 50,000
-//! stored fights), and two resting each on their own still took half its time.
+//! most: on the single-threaded stand-in a listing read without rests takes the server's
+//! time from the fight path, and listings resting each on their own still add up.
 //!
 //! Pages are read sorted by `_id` with a skip, the one cheap way to page on the stand-in
 //! (a range on `_id` or on any field makes it read the whole collection per page). A fight
@@ -21,7 +20,7 @@
 //! the next page repeats is left out: only `_id`s above the last one sent pass. A fight
 //! added while the listing runs may or may not be in it, as with any cursor. On MongoDB a
 //! skip walks the `_id` index, so a listing of n fights walks about n²/(2·PAGE) index
-//! entries: 25 million at 100,000 fights, a fraction of a second of index reads.
+//! entries, cheap index reads beside the documents sent.
 
 use std::{collections::VecDeque, sync::Arc, time::Duration};
 

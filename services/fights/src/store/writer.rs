@@ -2,18 +2,17 @@
 //! that under load many requests share one MongoDB round trip while each still answers
 //! only once its fight is acknowledged.
 //!
-//! Under load the writer also lingers a moment for more fights before it inserts: the
-//! MongoDB stand-in spends about 750 µs of CPU per insert command and 350 µs per fight
-//! (1,027 µs a fight in batches of one, 477 µs in batches of four; measured with pymongo
-//! against nx-27017), and at 500 fights/s without lingering batches carried 1.7 fights.
+//! Under load the writer also lingers a moment for more fights before it inserts: a
+//! MongoDB server spends more CPU per insert command than per fight it carries, so fuller
+//! batches cost it less per fight (`bench/README.md` has the figures for the stand-in).
 //! It lingers only while the previous insert carried more than one fight, so a fight
 //! arriving alone is written at once.
 //!
 //! The wins of the stored fights are tallied ([`stats::Tally`]) and added to the
-//! statistics counters once per `flush` interval rather than once per insert: on the
-//! MongoDB stand-in a command costs about as much as an insert, so counting every batch
-//! doubled the commands of the fight path, while a tally counts each winner once per
-//! interval however often it won. It is sent `COUNT_CHUNK` winners to a command, one
+//! statistics counters once per `flush` interval rather than once per insert: a counter
+//! command costs about as much as an insert, so counting every batch would double the
+//! commands of the fight path, while a tally counts each winner once per interval however
+//! often it won. It is sent `COUNT_CHUNK` winners to a command, one
 //! command between two inserts, because the stand-in runs one command per database at a
 //! time and one upsert of every winner at once held the inserts behind it. The tally
 //! keeps at most `TALLY_MAX` winners between inserts (past it, chunks go out at once), so
