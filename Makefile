@@ -15,6 +15,7 @@ test:
 	python3 database/seed.py check
 	python3 -m unittest discover -s bench -p 'test_*.py'
 	python3 -m unittest discover -s deploy/system -p 'test_*.py'
+	python3 deploy/system/doc_links.py
 	database/setup.sh all
 	cargo test --workspace
 	command -v docker-compose >/dev/null || (apt-get update && apt-get install -y docker-compose)
