@@ -2,8 +2,9 @@
 //! set in step with its own writes, and answers as the OpenAPI document says.
 //! [`dispatch`] says which function serves which endpoint.
 
-use http::{header, request::Parts, HeaderValue, StatusCode};
+use http::{header, request::Parts, StatusCode};
 use kit::body::Incoming;
+use kit::field_rules::{NotAnInteger, PathId};
 use kit::{response, Problem, Response};
 
 use crate::{
@@ -23,15 +24,18 @@ pub async fn dispatch(
 ) -> Result<Response> {
     match endpoint {
         Endpoint::List => list(app, request.uri.query()).await,
-        Endpoint::Create => create(app, body).await,
-        Endpoint::ReplaceAll => replace_all(app, body).await,
+        Endpoint::Create => create(app, request, body).await,
+        Endpoint::ReplaceAll => replace_all(app, request, body).await,
         Endpoint::DeleteAll => delete_all(app).await,
         Endpoint::Hello => Ok(response::text(StatusCode::OK, app.side.hello)),
         Endpoint::RandomOfKind | Endpoint::Random => random(app).await,
-        Endpoint::Get(id) => get(app, parse_id(app, id)?).await,
-        Endpoint::Replace(id) => update(app, parse_id(app, id)?, body).await,
-        Endpoint::Patch(id) => patch(app, parse_id(app, id)?, body).await,
-        Endpoint::Delete(id) => delete(app, parse_id(app, id)?).await,
+        Endpoint::Get(id) => get(app, row_id(app, id)?).await,
+        Endpoint::Replace(id) => update(app, row_id(app, id)?, body).await,
+        Endpoint::Patch(id) => patch(app, row_id(app, id)?, body).await,
+        Endpoint::Delete(id) => match parse_id(app, id)? {
+            PathId::InRange(id) => delete(app, id).await,
+            PathId::OutOfRange => Ok(response::empty(StatusCode::NO_CONTENT)),
+        },
         Endpoint::Picture(file) => picture(file),
     }
 }
@@ -42,15 +46,24 @@ fn picture(file: &str) -> Result<Response> {
         .ok_or_else(|| Problem::not_found(format!("No picture named '{file}'")).into())
 }
 
-/// An id from the path; anything but decimal digits is the client's mistake.
-fn parse_id(app: &Catalog, raw: &str) -> Result<i64> {
-    kit::field_rules::path_id(raw).ok_or_else(|| {
+/// An id from the path; text that is no integer is the client's mistake.
+fn parse_id(app: &Catalog, raw: &str) -> Result<PathId> {
+    kit::field_rules::path_id(raw).map_err(|NotAnInteger| {
         Problem::bad_request(format!(
             "The {} id must be an integer, got '{raw}'",
             app.side.noun
         ))
         .into()
     })
+}
+
+/// The id of a row to read or change; an integer beyond `i64` names no row, the same 404
+/// as any absent one.
+fn row_id(app: &Catalog, raw: &str) -> Result<i64> {
+    match parse_id(app, raw)? {
+        PathId::InRange(id) => Ok(id),
+        PathId::OutOfRange => Err(Problem::not_found_id(app.side.noun, raw).into()),
+    }
 }
 
 async fn list(app: &Catalog, query: Option<&str>) -> Result<Response> {
@@ -83,13 +96,14 @@ async fn random(app: &Catalog) -> Result<Response> {
     }
 }
 
-async fn create(app: &Catalog, body: Incoming) -> Result<Response> {
+/// A 201 whose `Location` is the new row's absolute URI, as the original sends.
+async fn create(app: &Catalog, request: &Parts, body: Incoming) -> Result<Response> {
     let fields = validate_one(read(app, body).await?)?;
     let id = app.store.insert(&fields).await?;
     app.ids.insert(id);
     let mut resp = one(StatusCode::CREATED, &fields.with_id(id));
-    let location = format!("{}/{id}", app.side.base);
-    if let Ok(value) = HeaderValue::from_str(&location) {
+    let path = format!("{}/{id}", app.side.base);
+    if let Some(value) = kit::field_rules::location(request, &path) {
         resp.headers_mut().insert(header::LOCATION, value);
     }
     Ok(resp)
@@ -118,15 +132,20 @@ async fn delete(app: &Catalog, id: i64) -> Result<Response> {
     Ok(response::empty(StatusCode::NO_CONTENT))
 }
 
-async fn replace_all(app: &Catalog, body: Incoming) -> Result<Response> {
+/// A 201 whose `Location` is the collection's absolute URI, as the original sends.
+async fn replace_all(app: &Catalog, request: &Parts, body: Incoming) -> Result<Response> {
     let inputs: Vec<Input> = kit::json::read_body(body, app.max_body).await?;
     let created = app.store.replace_all(validate_all(inputs)?).await?;
     app.ids.replace(created.iter().map(|c| c.id));
-    Ok(response::json(
+    let mut resp = response::json(
         StatusCode::CREATED,
         &created,
         created.iter().map(Character::json_size).sum::<usize>() + 2,
-    ))
+    );
+    if let Some(value) = kit::field_rules::location(request, app.side.base) {
+        resp.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(resp)
 }
 
 async fn delete_all(app: &Catalog) -> Result<Response> {

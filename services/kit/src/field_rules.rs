@@ -1,6 +1,7 @@
-//! Input rules every service applies alike: what an id in a path looks like, and what a
-//! name, level, picture or description (of a hero, villain, location or fighter) must be,
-//! so that fights stores nothing the catalogues would refuse.
+//! Input rules every service applies alike: what an id in a path looks like, which
+//! authority of a request a `Location` may name, and what a name, level, picture or
+//! description (of a hero, villain, location or fighter) must be, so that fights stores
+//! nothing the catalogues would refuse.
 
 /// Shortest and longest name, in characters, as the catalogues' columns and OpenAPI
 /// documents say.
@@ -50,13 +51,51 @@ pub fn description_violation(description: Option<&str>) -> Option<&'static str> 
         .then_some("size must be at most 65535 bytes")
 }
 
-/// An id written in a path as decimal digits only. `str::parse` alone would also take
-/// `+1` and `-1`, so `/api/heroes/+1` would name hero 1: one resource, one spelling.
-pub fn path_id(raw: &str) -> Option<i64> {
-    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+/// What an id segment of a path names, once it reads as an integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathId {
+    /// An integer within `i64`: the store looks it up, and a negative one simply
+    /// finds nothing.
+    InRange(i64),
+    /// An integer beyond `i64`: well formed, so not the client's mistake, but no row can
+    /// have it. Reads answer 404 and a delete 204, as for any absent row.
+    OutOfRange,
+}
+
+/// A path segment that is not an integer at all: the client's mistake, a 400.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotAnInteger;
+
+/// An id in a path, read as the original reads its `Long` path parameter: percent-decoded,
+/// then an optional `+` or `-` and ASCII decimal digits (Java's `Long.parseLong`, so
+/// `+42` names 42). Anything else, `1.5`, ` 1` or `1e3`, is [`NotAnInteger`].
+pub fn path_id(raw: &str) -> Result<PathId, NotAnInteger> {
+    let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+    let digits = decoded.strip_prefix(['+', '-']).unwrap_or(&decoded);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(NotAnInteger);
     }
-    raw.parse().ok()
+    Ok(decoded.parse().map_or(PathId::OutOfRange, PathId::InRange))
+}
+
+/// The `Location` of `path` on the server a request was sent to, absolute as the
+/// original sends it (`http://{authority}{path}`): the request target's authority (HTTP/2,
+/// or an absolute-form target) or else its `Host`. A Host that is no plain authority
+/// (user info, spaces, bytes outside ASCII) is never echoed; the path alone is the answer
+/// then, still a valid `Location`.
+pub fn location(request: &http::request::Parts, path: &str) -> Option<http::HeaderValue> {
+    let authority = request
+        .uri
+        .authority()
+        .cloned()
+        .or_else(|| {
+            let host = request.headers.get(http::header::HOST)?.to_str().ok()?;
+            host.parse::<http::uri::Authority>().ok()
+        })
+        .filter(|authority| !authority.as_str().contains('@'));
+    authority
+        .and_then(|authority| http::HeaderValue::try_from(format!("http://{authority}{path}")).ok())
+        .or_else(|| http::HeaderValue::try_from(path).ok())
 }
 
 /// The violation message of a name, or `None` when it is a valid one: 3 to 50 characters
@@ -79,23 +118,65 @@ mod tests {
     use super::*;
 
     #[test]
-    fn path_ids_are_decimal_digits_only() {
-        assert_eq!(path_id("0"), Some(0));
-        assert_eq!(path_id("0042"), Some(42));
-        assert_eq!(path_id("9223372036854775807"), Some(i64::MAX));
-        for raw in [
-            "",
-            "+1",
-            "-1",
-            " 1",
-            "1 ",
-            "1e3",
-            "0x1",
-            "9223372036854775808",
-            "١",
+    fn path_ids_read_as_javas_long_and_tell_no_integer_from_no_row() {
+        for (raw, id) in [
+            ("0", 0),
+            ("0042", 42),
+            ("+42", 42),
+            ("-5", -5),
+            ("-0", 0),
+            ("%2B42", 42),
+            ("%34%32", 42),
+            ("9223372036854775807", i64::MAX),
+            ("-9223372036854775808", i64::MIN),
         ] {
-            assert_eq!(path_id(raw), None, "{raw:?}");
+            assert_eq!(path_id(raw), Ok(PathId::InRange(id)), "{raw:?}");
         }
+        for raw in [
+            "9223372036854775808",
+            "99999999999999999999",
+            "-9223372036854775809",
+        ] {
+            assert_eq!(path_id(raw), Ok(PathId::OutOfRange), "{raw:?}");
+        }
+        for raw in [
+            "", "+", "-", "+-1", "--1", "abc", "1.5", " 1", "%201", "1 ", "1e3", "0x1", "١", "%ff",
+        ] {
+            assert_eq!(path_id(raw), Err(NotAnInteger), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn locations_are_absolute_on_a_plain_authority_else_the_path() {
+        let location = |request: http::request::Builder| {
+            let parts = request
+                .body(())
+                .map(|r| r.into_parts().0)
+                .unwrap_or_else(|err| panic!("test request: {err}"));
+            location(&parts, "/api/heroes/7")
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        };
+        let on = |host: &[u8]| location(http::Request::post("/api/heroes").header("host", host));
+        assert_eq!(
+            on(b"heroes:8001").as_deref(),
+            Some("http://heroes:8001/api/heroes/7")
+        );
+        assert_eq!(
+            on(b"[::1]:80").as_deref(),
+            Some("http://[::1]:80/api/heroes/7")
+        );
+        for odd in [&b"h\xc3\xa9ros"[..], b"a@b", b"a b", b"a/b", b""] {
+            assert_eq!(on(odd).as_deref(), Some("/api/heroes/7"), "{odd:?}");
+        }
+        assert_eq!(
+            location(http::Request::post("/api/heroes")).as_deref(),
+            Some("/api/heroes/7")
+        );
+        assert_eq!(
+            location(http::Request::post("http://front:80/api/heroes").header("host", "back"))
+                .as_deref(),
+            Some("http://front:80/api/heroes/7")
+        );
     }
 
     #[test]

@@ -3,8 +3,9 @@
 
 use std::borrow::Cow;
 
-use http::{header, request::Parts, HeaderValue, StatusCode};
+use http::{header, request::Parts, StatusCode};
 use kit::body::Incoming;
+use kit::field_rules::{NotAnInteger, PathId};
 use kit::{response, Problem, Response};
 
 use crate::{
@@ -20,21 +21,24 @@ const HELLO: &str = "Hello Location Resource";
 pub async fn dispatch(
     app: &Locations,
     endpoint: Endpoint<'_>,
-    _request: &Parts,
+    request: &Parts,
     body: Incoming,
 ) -> Result<Response, Error> {
     match endpoint {
         Endpoint::List => list(app).await,
-        Endpoint::Create => create(app, body).await,
-        Endpoint::ReplaceAll => replace_all(app, body).await,
+        Endpoint::Create => create(app, request, body).await,
+        Endpoint::ReplaceAll => replace_all(app, request, body).await,
         Endpoint::DeleteAll => delete_all(app).await,
         Endpoint::Hello => Ok(response::text(StatusCode::OK, HELLO)),
         Endpoint::RandomLocation | Endpoint::Random => random(app).await,
         Endpoint::ByName(name) => by_name(app, &parse_name(name)?).await,
-        Endpoint::Get(id) => get(app, parse_id(id)?).await,
-        Endpoint::Replace(id) => replace(app, parse_id(id)?, body).await,
-        Endpoint::Patch(id) => patch(app, parse_id(id)?, body).await,
-        Endpoint::Delete(id) => delete(app, parse_id(id)?).await,
+        Endpoint::Get(id) => get(app, row_id(id)?).await,
+        Endpoint::Replace(id) => replace(app, row_id(id)?, body).await,
+        Endpoint::Patch(id) => patch(app, row_id(id)?, body).await,
+        Endpoint::Delete(id) => match parse_id(id)? {
+            PathId::InRange(id) => delete(app, id).await,
+            PathId::OutOfRange => Ok(response::empty(StatusCode::NO_CONTENT)),
+        },
         Endpoint::Picture(file) => picture(file),
     }
 }
@@ -53,10 +57,20 @@ fn parse_name(raw: &str) -> Result<Cow<'_, str>, Problem> {
         .map_err(|_| Problem::bad_request("The name is not valid UTF-8 after percent-decoding"))
 }
 
-/// A location id from the path; anything but decimal digits is the client's mistake.
-fn parse_id(raw: &str) -> Result<i64, Problem> {
-    kit::field_rules::path_id(raw)
-        .ok_or_else(|| Problem::bad_request(format!("The id must be an integer, got '{raw}'")))
+/// A location id from the path; text that is no integer is the client's mistake.
+fn parse_id(raw: &str) -> Result<PathId, Problem> {
+    kit::field_rules::path_id(raw).map_err(|NotAnInteger| {
+        Problem::bad_request(format!("The id must be an integer, got '{raw}'"))
+    })
+}
+
+/// The id of a location to read or change; an integer beyond `i64` names no row, the
+/// same 404 as any absent one.
+fn row_id(raw: &str) -> Result<i64, Problem> {
+    match parse_id(raw)? {
+        PathId::InRange(id) => Ok(id),
+        PathId::OutOfRange => Err(Problem::not_found_id("location", raw)),
+    }
 }
 
 async fn input<T: serde::de::DeserializeOwned>(
@@ -116,14 +130,15 @@ async fn random(app: &Locations) -> Result<Response, Error> {
     ))
 }
 
-async fn create(app: &Locations, body: Incoming) -> Result<Response, Error> {
+/// A 201 whose `Location` is the new row's absolute URI, as the original sends.
+async fn create(app: &Locations, request: &Parts, body: Incoming) -> Result<Response, Error> {
     let location = validated(input(app, body).await?)?;
     let id = app.store.insert(&location).await?;
     app.ids.insert(id);
     let location = location.with_id(id);
     let mut resp = response::json(StatusCode::CREATED, &location, location.json_size());
-    if let Ok(path) = HeaderValue::try_from(format!("/api/locations/{id}")) {
-        resp.headers_mut().insert(header::LOCATION, path);
+    if let Some(value) = kit::field_rules::location(request, &format!("/api/locations/{id}")) {
+        resp.headers_mut().insert(header::LOCATION, value);
     }
     Ok(resp)
 }
@@ -158,7 +173,8 @@ async fn delete(app: &Locations, id: i64) -> Result<Response, Error> {
     Ok(response::empty(StatusCode::NO_CONTENT))
 }
 
-async fn replace_all(app: &Locations, body: Incoming) -> Result<Response, Error> {
+/// A 201 whose `Location` is the collection's absolute URI, as the original sends.
+async fn replace_all(app: &Locations, request: &Parts, body: Incoming) -> Result<Response, Error> {
     let inputs: Vec<LocationInput> = input(app, body).await?;
     let mut locations = Vec::with_capacity(inputs.len());
     let mut violations = Vec::new();
@@ -180,8 +196,9 @@ async fn replace_all(app: &Locations, body: Incoming) -> Result<Response, Error>
         .collect();
     let size = created.iter().map(|l| l.json_size()).sum::<usize>() + 2;
     let mut resp = response::json(StatusCode::CREATED, &created, size);
-    resp.headers_mut()
-        .insert(header::LOCATION, HeaderValue::from_static("/api/locations"));
+    if let Some(value) = kit::field_rules::location(request, "/api/locations") {
+        resp.headers_mut().insert(header::LOCATION, value);
+    }
     Ok(resp)
 }
 
@@ -196,10 +213,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn path_parameters_are_parsed_or_refused_with_400() {
-        assert_eq!(parse_id("42").ok(), Some(42));
-        for raw in ["abc", "1.5", "99999999999999999999", "", "+42", "-42"] {
-            let status = parse_id(raw).err().map(|p| p.status.as_u16());
+    fn path_ids_that_are_no_integer_are_400_and_those_no_row_can_have_404() {
+        for (raw, id) in [("42", 42), ("+42", 42), ("-42", -42)] {
+            assert_eq!(row_id(raw).ok(), Some(id), "{raw}");
+        }
+        let problem = row_id("99999999999999999999").err();
+        assert_eq!(
+            problem.map(|p| (p.status.as_u16(), p.detail)),
+            Some((404, "No location with id 99999999999999999999".into()))
+        );
+        assert_eq!(
+            parse_id("99999999999999999999").ok(),
+            Some(PathId::OutOfRange)
+        );
+        for raw in ["abc", "1.5", "", "+", "1e3"] {
+            let status = row_id(raw).err().map(|p| p.status.as_u16());
             assert_eq!(status, Some(400), "{raw}");
         }
         assert_eq!(

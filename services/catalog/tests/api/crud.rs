@@ -1,5 +1,6 @@
 //! Create, read, update and delete, one row and the whole table.
 
+use http::Method;
 use simd_json::prelude::*;
 
 use crate::helpers::{create, heroes};
@@ -17,7 +18,11 @@ async fn create_answers_201_with_location_and_the_stored_row() {
     assert_eq!(reply.status, 201);
     let body = reply.json();
     let id = body["id"].as_i64().unwrap();
-    assert_eq!(reply.header("location"), format!("/api/heroes/{id}"));
+    assert_eq!(
+        reply.header("location"),
+        app.api(&format!("/{id}")),
+        "absolute, on the Host the client named"
+    );
     assert_eq!(reply.header("content-type"), "application/json");
     assert_eq!(
         reply.body,
@@ -174,6 +179,7 @@ async fn collection_put_replaces_and_delete_empties_the_table() {
         )
         .await;
     assert_eq!(reply.status, 201);
+    assert_eq!(reply.header("location"), app.api(""));
     let created = reply.json();
     assert_eq!(created.as_array().unwrap().len(), 2);
     assert_eq!(created[1]["powers"], "Both");
@@ -241,5 +247,99 @@ async fn unknown_fields_are_ignored_as_the_original_ignores_them() {
     assert_eq!(
         wrong_type.json()["detail"],
         "level: expected an integer, got a string"
+    );
+}
+
+#[tokio::test]
+async fn location_names_the_host_header_or_else_only_the_path() {
+    let app = heroes().await;
+    let body = Some(r#"{"name":"Hosted","level":1}"#);
+    let on = |host: &'static str| {
+        let (client, url) = (app.client.clone(), app.api(""));
+        async move {
+            client
+                .send_with(Method::POST, &url, body, &[("host", host)])
+                .await
+        }
+    };
+
+    let named = on("heroes.example:8001").await;
+    assert_eq!(named.status, 201, "{}", named.body);
+    let id = named.json()["id"].as_i64().unwrap();
+    assert_eq!(
+        named.header("location"),
+        format!("http://heroes.example:8001/api/heroes/{id}")
+    );
+    assert_eq!(
+        named.body,
+        format!(r#"{{"id":{id},"name":"Hosted","level":1}}"#)
+    );
+
+    for odd in ["user@evil.example", "a b", "a/b"] {
+        let reply = on(odd).await;
+        assert_eq!(reply.status, 201, "{odd}: {}", reply.body);
+        let id = reply.json()["id"].as_i64().unwrap();
+        assert_eq!(
+            reply.header("location"),
+            format!("/api/heroes/{id}"),
+            "{odd}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn null_text_fields_are_absent_never_stored_as_null_text() {
+    let app = heroes().await;
+    let created = app
+        .client
+        .post(
+            &app.api(""),
+            r#"{"name":"Nully","otherName":null,"level":2,"picture":null,"powers":null}"#,
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["id"].as_i64().unwrap();
+    let bare = format!(r#"{{"id":{id},"name":"Nully","level":2}}"#);
+    assert_eq!(created.body, bare);
+    assert_eq!(app.client.get(&app.api(&format!("/{id}"))).await.body, bare);
+    let (client, connection) = tokio_postgres::connect(&app.db.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let row = client
+        .query_one(
+            "SELECT othername IS NULL, picture IS NULL, powers IS NULL FROM hero WHERE id = $1",
+            &[&id],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            row.get::<_, bool>(0),
+            row.get::<_, bool>(1),
+            row.get::<_, bool>(2)
+        ),
+        (true, true, true),
+        "SQL NULL, not the text 'null'"
+    );
+
+    let full = create(&app, "Keeper", 3).await;
+    let patched = app
+        .client
+        .patch(
+            &app.api(&format!("/{full}")),
+            r#"{"otherName":null,"picture":null,"powers":null,"level":4}"#,
+        )
+        .await;
+    assert_eq!(
+        (patched.status.as_u16(), patched.body.as_str()),
+        (
+            200,
+            format!(
+                r#"{{"id":{full},"name":"Keeper","otherName":"Other Keeper","level":4,"powers":"Flight"}}"#
+            )
+            .as_str()
+        ),
+        "in a PATCH a null leaves the field as it was"
     );
 }

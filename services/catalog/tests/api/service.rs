@@ -105,7 +105,7 @@ async fn villains_share_the_implementation() {
         .await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     let id = reply.json()["id"].as_i64().unwrap();
-    assert_eq!(reply.header("location"), format!("/api/villains/{id}"));
+    assert_eq!(reply.header("location"), app.api(&format!("/{id}")));
     let random = app.client.get(&app.api("/random_villain")).await;
     assert_eq!(
         random.body,

@@ -80,38 +80,56 @@ async fn malformed_bodies_are_400() {
 }
 
 #[tokio::test]
-async fn bad_ids_unknown_paths_and_methods() {
+async fn ids_no_row_can_have_are_404_and_text_that_is_no_integer_400() {
     let app = heroes().await;
-    let reply = app.client.get(&app.api("/abc")).await;
-    assert_eq!(reply.status, 400);
-    assert_eq!(
-        reply.json()["detail"],
-        "The hero id must be an integer, got 'abc'"
-    );
-    assert_eq!(
-        app.client
-            .get(&app.api("/99999999999999999999999"))
-            .await
-            .status,
-        400
-    );
-    let id = crate::helpers::create(&app, "Signed", 1).await;
-    for signed in [format!("+{id}"), format!("-{id}"), format!(" {id}")] {
-        let path = app.api(&format!("/{}", signed.replace(' ', "%20")));
-        for reply in [app.client.get(&path).await, app.client.delete(&path).await] {
-            assert_eq!(reply.status, 400, "{signed}");
+    let id = create(&app, "Signed", 1).await;
+    let body = r#"{"name":"Nobody","level":4}"#;
+    for impossible in ["-5", "99999999999999999999", "-99999999999999999999"] {
+        let path = app.api(&format!("/{impossible}"));
+        let expected = format!(
+            r#"{{"title":"Not Found","status":404,"detail":"No hero with id {impossible}"}}"#
+        );
+        for method in [Method::GET, Method::PUT, Method::PATCH] {
+            let json = (method != Method::GET).then_some(body);
+            let reply = app.client.send(method.clone(), &path, json).await;
             assert_eq!(
-                reply.json()["detail"],
-                format!(
-                    "The hero id must be an integer, got '{}'",
-                    signed.replace(' ', "%20")
-                )
+                (reply.status.as_u16(), reply.body.as_str()),
+                (404, expected.as_str()),
+                "{method} {impossible}"
+            );
+            assert_eq!(reply.header("content-type"), "application/problem+json");
+        }
+        let deleted = app.client.delete(&path).await;
+        assert_eq!((deleted.status.as_u16(), deleted.body.as_str()), (204, ""));
+    }
+
+    let plus = app.client.get(&app.api(&format!("/+{id}"))).await;
+    assert_eq!(
+        plus.status, 200,
+        "Java's Long.parseLong reads +{id} as {id}"
+    );
+    assert_eq!(plus.json()["name"], "Signed");
+
+    for text in ["abc", "1.5", "1e3", "%2042", "+", "--5"] {
+        let path = app.api(&format!("/{text}"));
+        let expected = format!(
+            r#"{{"title":"Bad Request","status":400,"detail":"The hero id must be an integer, got '{text}'"}}"#
+        );
+        for reply in [app.client.get(&path).await, app.client.delete(&path).await] {
+            assert_eq!(
+                (reply.status.as_u16(), reply.body.as_str()),
+                (400, expected.as_str()),
+                "{text}"
             );
         }
     }
     let still_there = app.client.get(&app.api(&format!("/{id}"))).await;
     assert_eq!(still_there.status, 200, "{}", still_there.body);
+}
 
+#[tokio::test]
+async fn unknown_paths_and_methods() {
+    let app = heroes().await;
     let unknown = app.client.get(&app.server.url("/api/nothing")).await;
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.json()["title"], "Not Found");

@@ -62,8 +62,8 @@ async fn a_write_in_flight_at_sigterm_is_answered_and_stored_and_the_process_exi
     assert_eq!(reply.status, 201, "{}", reply.body);
     let id: i64 = reply
         .header("location")
-        .strip_prefix("/api/heroes/")
-        .and_then(|id| id.parse().ok())
+        .rsplit_once("/api/heroes/")
+        .and_then(|(_, id)| id.parse().ok())
         .unwrap_or_else(|| panic!("no location: {reply:?}"));
     assert!(
         reply.body.contains(r#""name":"Held Hero""#),

@@ -1,5 +1,8 @@
 //! Reading and writing locations: every endpoint's success and not-found answers.
 
+use http::Method;
+use mysql_async::prelude::Queryable;
+
 use crate::helpers::{assert_problem, id_of, spawn_app};
 
 const GOTHAM: &str =
@@ -12,7 +15,11 @@ async fn created_locations_can_be_read_back() {
     let created = app.post("/api/locations", GOTHAM).await;
     assert_eq!(created.status, 201, "{}", created.body);
     let id = id_of(&created);
-    assert_eq!(created.header("location"), format!("/api/locations/{id}"));
+    assert_eq!(
+        created.header("location"),
+        app.url(&format!("/api/locations/{id}")),
+        "absolute, on the Host the client named"
+    );
     let expected = format!(
         r#"{{"id":{id},"name":"Gotham City","description":"Dark","picture":"https://p/g.png","type":"CITY"}}"#
     );
@@ -61,10 +68,34 @@ async fn missing_and_malformed_ids() {
         r#"{"title":"Bad Request","status":400,"detail":"The id must be an integer, got 'forty-two'"}"#,
     );
     let id = app.create("Signed Town", "CITY").await;
-    for signed in [format!("+{id}"), format!("-{id}")] {
-        let path = format!("/api/locations/{signed}");
+    for impossible in ["-5", "99999999999999999999", "-99999999999999999999"] {
+        let path = format!("/api/locations/{impossible}");
         let expected = format!(
-            r#"{{"title":"Bad Request","status":400,"detail":"The id must be an integer, got '{signed}'"}}"#
+            r#"{{"title":"Not Found","status":404,"detail":"No location with id {impossible}"}}"#
+        );
+        assert_problem(&app.get(&path).await, 404, &expected);
+        assert_problem(&app.put(&path, GOTHAM).await, 404, &expected);
+        assert_problem(
+            &app.patch(&path, r#"{"name":"Other"}"#).await,
+            404,
+            &expected,
+        );
+        let deleted = app.delete(&path).await;
+        assert_eq!((deleted.status.as_u16(), deleted.body.as_str()), (204, ""));
+    }
+    let plus = app.get(&format!("/api/locations/+{id}")).await;
+    assert_eq!(
+        (plus.status.as_u16(), plus.body.as_str()),
+        (
+            200,
+            format!(r#"{{"id":{id},"name":"Signed Town","type":"CITY"}}"#).as_str()
+        ),
+        "Java's Long.parseLong reads +{id} as {id}"
+    );
+    for text in ["1.5", "%2042", "+", "--5"] {
+        let path = format!("/api/locations/{text}");
+        let expected = format!(
+            r#"{{"title":"Bad Request","status":400,"detail":"The id must be an integer, got '{text}'"}}"#
         );
         assert_problem(&app.get(&path).await, 400, &expected);
         assert_problem(&app.delete(&path).await, 400, &expected);
@@ -177,7 +208,7 @@ async fn the_collection_can_be_replaced_and_emptied() {
         )
         .await;
     assert_eq!(replaced.status, 201, "{}", replaced.body);
-    assert_eq!(replaced.header("location"), "/api/locations");
+    assert_eq!(replaced.header("location"), app.url("/api/locations"));
     let list = app.get("/api/locations").await;
     assert_eq!(list.body, replaced.body);
     assert!(
@@ -246,5 +277,89 @@ async fn unknown_fields_are_ignored_as_the_original_ignores_them() {
     assert_eq!(
         wrong_type.json()["detail"],
         "type: expected a string, got an integer"
+    );
+}
+
+#[tokio::test]
+async fn location_names_the_host_header_or_else_only_the_path() {
+    let app = spawn_app().await;
+    let post = |name: &'static str, host: &'static str| {
+        let (client, url) = (app.client.clone(), app.url("/api/locations"));
+        async move {
+            let body = format!(r#"{{"name":"{name}","type":"CITY"}}"#);
+            client
+                .send_with(Method::POST, &url, Some(&body), &[("host", host)])
+                .await
+        }
+    };
+
+    let named = post("Hosted Town", "locations.example:8003").await;
+    assert_eq!(named.status, 201, "{}", named.body);
+    let id = id_of(&named);
+    assert_eq!(
+        named.header("location"),
+        format!("http://locations.example:8003/api/locations/{id}")
+    );
+    assert_eq!(
+        named.body,
+        format!(r#"{{"id":{id},"name":"Hosted Town","type":"CITY"}}"#)
+    );
+
+    for (name, odd) in [("At Town", "user@evil.example"), ("Space Town", "a b")] {
+        let reply = post(name, odd).await;
+        assert_eq!(reply.status, 201, "{odd}: {}", reply.body);
+        let id = id_of(&reply);
+        assert_eq!(
+            reply.header("location"),
+            format!("/api/locations/{id}"),
+            "{odd}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn null_text_fields_are_absent_never_stored_as_null_text() {
+    let app = spawn_app().await;
+    let created = app
+        .post(
+            "/api/locations",
+            r#"{"name":"Null Town","description":null,"picture":null,"type":"CITY"}"#,
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = id_of(&created);
+    let bare = format!(r#"{{"id":{id},"name":"Null Town","type":"CITY"}}"#);
+    assert_eq!(created.body, bare);
+    assert_eq!(app.get(&format!("/api/locations/{id}")).await.body, bare);
+    let mut conn = mysql_async::Conn::from_url(app.db.url.as_str())
+        .await
+        .unwrap();
+    let nulls: Option<(bool, bool)> = conn
+        .exec_first(
+            "SELECT description IS NULL, picture IS NULL FROM locations WHERE id = ?",
+            (id,),
+        )
+        .await
+        .unwrap();
+    assert_eq!(nulls, Some((true, true)), "SQL NULL, not the text 'null'");
+    conn.disconnect().await.unwrap();
+
+    let full = id_of(&app.post("/api/locations", GOTHAM).await);
+    let patched = app
+        .patch(
+            &format!("/api/locations/{full}"),
+            r#"{"description":null,"picture":null,"type":"PLACE"}"#,
+        )
+        .await;
+    assert_eq!(
+        (patched.status.as_u16(), patched.body.as_str()),
+        (
+            200,
+            format!(
+                r#"{{"id":{full},"name":"Gotham City","description":"Dark","picture":"https://p/g.png","type":"PLACE"}}"#
+            )
+            .as_str()
+        ),
+        "in a PATCH a null leaves the field as it was"
     );
 }
