@@ -55,12 +55,24 @@ impl AdminToken {
         if matches!(request.method, Method::GET | Method::HEAD | Method::OPTIONS) {
             return true;
         }
-        request
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| bearer(value.as_bytes()))
-            .is_some_and(|sent| same(sent, token))
+        let authorization = request.headers.get(header::AUTHORIZATION);
+        same_token(authorization.map(HeaderValue::as_bytes), token)
     }
+
+    /// Whether a write carrying `authorization` (the value of an `Authorization` header,
+    /// or of gRPC metadata of that name) may go on: always when no token is set.
+    pub fn permits_write(&self, authorization: Option<&[u8]>) -> bool {
+        self.0
+            .as_deref()
+            .is_none_or(|token| same_token(authorization, token))
+    }
+}
+
+/// Whether `authorization` is `Bearer <token>`.
+fn same_token(authorization: Option<&[u8]>, token: &[u8]) -> bool {
+    authorization
+        .and_then(bearer)
+        .is_some_and(|sent| same(sent, token))
 }
 
 /// The credentials of a `Bearer` authorization (the scheme is case-insensitive).
@@ -152,6 +164,15 @@ mod tests {
             );
             assert_eq!(status(&admin, method, Some("bearer s3cret-token")), 200);
         }
+    }
+
+    #[test]
+    fn a_write_outside_http_needs_the_same_bearer() {
+        let admin = token("s3cret-token").unwrap_or_default();
+        assert!(admin.permits_write(Some(b"Bearer s3cret-token")));
+        assert!(!admin.permits_write(Some(b"Bearer wrong")));
+        assert!(!admin.permits_write(None));
+        assert!(AdminToken::default().permits_write(None));
     }
 
     #[test]
