@@ -1,7 +1,8 @@
 // The fight arena page (GET / on fights) in a real browser: Debian's chromium, headless,
 // driven by playwright-core. Checks that the page loads without a console error, shows
 // fighters and a location, that Fight shows a winner and updates the fights list and the
-// statistics, that New fighters fetches fighters again, that no image is broken and that
+// statistics, that Narrate tells the fight and shows its poster, that New fighters
+// fetches fighters again, that no image is broken and that
 // the page fits a phone; writes screenshots at desktop and phone width.
 //
 //   node arena.test.mjs          (run.sh beside it installs what it needs first)
@@ -170,6 +171,24 @@ async function run(context) {
     await page.locator('#winner', { hasText: 'Winner:' }).waitFor();
     winner = (await text(page, '#winner .team-heroes, #winner .team-villains')).trim();
     assert(winner === hero || winner === villain, `winner "${winner}" is neither ${hero} nor ${villain}`);
+  });
+
+  await check('Narrate tells the fight and shows its poster', async () => {
+    const told = page.waitForResponse((r) => r.url().endsWith('/api/fights/narrate')
+      && r.request().method() === 'POST');
+    const drawn = page.waitForResponse((r) => r.url().endsWith('/api/fights/narrate/image')
+      && r.request().method() === 'POST');
+    await page.getByRole('button', { name: 'Narrate' }).click();
+    assert((await told).status() === 200, 'POST /api/fights/narrate did not answer 200');
+    assert((await drawn).status() === 200, 'POST /api/fights/narrate/image did not answer 200');
+    await page.locator('#narration:not([hidden]) img').waitFor();
+    const story = (await text(page, '#story')).trim();
+    assert(story.includes(winner), `the story does not name the winner ${winner}: ${story}`);
+    const poster = page.locator('#narration img');
+    const src = await poster.getAttribute('src');
+    assert((src || '').startsWith(`${BASE.origin}/api/fights/narrate/poster?`), `poster at ${src}`);
+    await page.waitForFunction(() => document.querySelector('#narration img').complete);
+    assert(await poster.evaluate((el) => el.naturalWidth > 0), 'the poster did not load');
   });
 
   await check('the fights list changes after the fight', async () => {

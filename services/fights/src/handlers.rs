@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use http::{header, request::Parts, HeaderValue, StatusCode};
 use kit::body::Incoming;
-use kit::{query::int_param, response, Problem, Response};
+use kit::{query::int_param, response, Problem, Response, Violation};
 use mongodb::bson::{oid::ObjectId, DateTime};
 
 use crate::{
@@ -12,7 +12,11 @@ use crate::{
     downstream::Downstream,
     error::Error,
     fight::{fight, Roll},
-    model::{self, Fight, FightDoc, FightLocation, FightRequest, Fighter, Fighters},
+    model::{
+        self, Fight, FightDoc, FightImage, FightLocation, FightRequest, Fighter, Fighters,
+        ImageRequest, NarrationRequest,
+    },
+    narration::{self, Poster},
     page,
     routes::Endpoint,
     Fights,
@@ -50,7 +54,61 @@ pub async fn dispatch(
             "Could not invoke the Locations microservice",
         )
         .await),
+        Endpoint::HelloNarration => Ok(response::text(StatusCode::OK, "Hello Narration")),
+        Endpoint::Narrate => narrate(app, body).await,
+        Endpoint::NarrateImage => narrate_image(app, request, body).await,
+        Endpoint::Poster => poster(request.uri.query()),
     }
+}
+
+/// The story of the fight in the body, as plain text.
+async fn narrate(app: &Fights, body: Incoming) -> Result<Response, Error> {
+    let request: NarrationRequest = kit::json::read_body(body, app.max_body).await?;
+    let story = narration::narrate(&request.validate()?);
+    Ok(response::bytes(StatusCode::OK, response::TEXT, story))
+}
+
+/// Where the picture of the narration in the body is: a poster fights draws itself, at an
+/// absolute URL on the host the request was sent to.
+async fn narrate_image(app: &Fights, request: &Parts, body: Incoming) -> Result<Response, Error> {
+    let input: ImageRequest = kit::json::read_body(body, app.max_body).await?;
+    let Some(narration) = input.narration else {
+        let missing = Violation::new("narration", "must not be null");
+        return Err(Problem::invalid(vec![missing]).into());
+    };
+    let poster = Poster::new(
+        &narration,
+        input.winner_picture_url.as_deref().unwrap_or(""),
+        input.loser_picture_url.as_deref().unwrap_or(""),
+    );
+    let path = format!("{}?{}", narration::POSTER_PATH, poster.query());
+    let url = kit::field_rules::location(request, &path)
+        .and_then(|url| url.to_str().ok().map(str::to_owned))
+        .unwrap_or(path);
+    let image = FightImage {
+        image_url: url,
+        image_narration: poster.text.to_owned(),
+    };
+    let size = image.image_url.len() + image.image_narration.len() * 2 + 64;
+    Ok(response::json(StatusCode::OK, &image, size))
+}
+
+/// The poster the query describes; the same query always draws the same bytes.
+fn poster(query: Option<&str>) -> Result<Response, Error> {
+    let text = kit::query::param(query, "text")?.unwrap_or_default();
+    let winner = kit::query::param(query, "winner")?.unwrap_or_default();
+    let loser = kit::query::param(query, "loser")?.unwrap_or_default();
+    let svg = Poster::new(&text, &winner, &loser).svg();
+    let mut resp = response::bytes(
+        StatusCode::OK,
+        HeaderValue::from_static("image/svg+xml"),
+        svg,
+    );
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    Ok(resp)
 }
 
 /// The arena page, or a 304 without a body when the client's copy is current.

@@ -12,6 +12,7 @@ mod error;
 pub mod fight;
 mod handlers;
 pub mod model;
+mod narration;
 mod page;
 pub mod routes;
 mod stats;

@@ -155,6 +155,92 @@ fn fighter(
     })
 }
 
+/// The body of `POST /api/fights/narrate` before validation: every field optional so
+/// that a missing one becomes a violation naming it. Other fields of a fight (`id`,
+/// `fightDate`, pictures) are ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NarrationRequest {
+    pub winner_name: Option<String>,
+    pub winner_level: Option<i64>,
+    pub winner_powers: Option<String>,
+    pub winner_team: Option<String>,
+    pub loser_name: Option<String>,
+    pub loser_level: Option<i64>,
+    pub loser_powers: Option<String>,
+    pub loser_team: Option<String>,
+    pub location: Option<NarrationLocation>,
+}
+
+/// Where a narrated fight took place.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct NarrationLocation {
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+/// A fight to narrate, as the original's `FightToNarrate` schema requires it: names,
+/// powers and teams present and not empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FightToNarrate {
+    pub winner_name: String,
+    pub winner_level: Option<i64>,
+    pub winner_powers: String,
+    pub winner_team: String,
+    pub loser_name: String,
+    pub loser_level: Option<i64>,
+    pub loser_powers: String,
+    pub loser_team: String,
+    pub location: Option<NarrationLocation>,
+}
+
+impl NarrationRequest {
+    /// The fight, or a 400 naming every missing or empty field.
+    pub fn validate(self) -> Result<FightToNarrate, Problem> {
+        let mut violations = Vec::new();
+        let mut required = |field: &'static str, value: Option<String>| match value {
+            Some(value) if !value.is_empty() => value,
+            _ => {
+                violations.push(Violation::new(field, "must not be empty"));
+                String::new()
+            }
+        };
+        let fight = FightToNarrate {
+            winner_name: required("winnerName", self.winner_name),
+            winner_powers: required("winnerPowers", self.winner_powers),
+            winner_team: required("winnerTeam", self.winner_team),
+            loser_name: required("loserName", self.loser_name),
+            loser_powers: required("loserPowers", self.loser_powers),
+            loser_team: required("loserTeam", self.loser_team),
+            winner_level: self.winner_level,
+            loser_level: self.loser_level,
+            location: self.location,
+        };
+        match violations.is_empty() {
+            true => Ok(fight),
+            false => Err(Problem::invalid(violations)),
+        }
+    }
+}
+
+/// The body of `POST /api/fights/narrate/image`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageRequest {
+    pub narration: Option<String>,
+    pub winner_picture_url: Option<String>,
+    pub loser_picture_url: Option<String>,
+}
+
+/// The answer of `POST /api/fights/narrate/image`: where the picture is, and the
+/// narration it shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FightImage {
+    pub image_url: String,
+    pub image_narration: String,
+}
+
 /// A fight as the API answers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -223,15 +309,24 @@ impl FightDoc {
             winner_name: winner.name,
             winner_level: winner.level,
             winner_powers: winner.powers,
-            winner_picture: winner.picture,
+            winner_picture: Some(picture_or_fallback(winner.picture, winner_team)),
             winner_team: winner_team.to_owned(),
             loser_name: loser.name,
             loser_level: loser.level,
             loser_powers: loser.powers,
-            loser_picture: loser.picture,
+            loser_picture: Some(picture_or_fallback(loser.picture, loser_team)),
             loser_team: loser_team.to_owned(),
             location,
         }
+    }
+}
+
+/// A fighter's picture, or its team's fallback picture when it has none: a stored fight
+/// always carries both pictures, as the original's `Fight` schema requires.
+fn picture_or_fallback(picture: Option<String>, team: &str) -> String {
+    match picture {
+        Some(picture) if !picture.trim().is_empty() => picture,
+        _ => crate::downstream::fallback::picture(team).to_owned(),
     }
 }
 
@@ -253,20 +348,23 @@ impl Fight {
     }
 }
 
+/// Fights stored without a picture are answered with their team's fallback picture.
 impl From<FightDoc> for Fight {
     fn from(doc: FightDoc) -> Self {
+        let winner_picture = picture_or_fallback(doc.winner_picture, &doc.winner_team);
+        let loser_picture = picture_or_fallback(doc.loser_picture, &doc.loser_team);
         Fight {
             id: doc.id.to_hex(),
             fight_date: iso_millis(doc.fight_date.timestamp_millis()),
             winner_name: doc.winner_name,
             winner_level: doc.winner_level,
             winner_powers: doc.winner_powers,
-            winner_picture: doc.winner_picture,
+            winner_picture: Some(winner_picture),
             winner_team: doc.winner_team,
             loser_name: doc.loser_name,
             loser_level: doc.loser_level,
             loser_powers: doc.loser_powers,
-            loser_picture: doc.loser_picture,
+            loser_picture: Some(loser_picture),
             loser_team: doc.loser_team,
             location: doc.location,
         }
@@ -355,8 +453,10 @@ mod tests {
         };
         let json = kit::json::to_bytes(&Fight::from(doc), 256);
         let expected = format!(
-            r#"{{"id":"{}","fightDate":"2026-11-23T16:51:41.787Z","winnerName":"Yoda","winnerLevel":9000000000,"winnerTeam":"heroes","loserName":"Vader","loserLevel":1,"loserPowers":"Force","loserTeam":"villains"}}"#,
-            id.to_hex()
+            r#"{{"id":"{}","fightDate":"2026-11-23T16:51:41.787Z","winnerName":"Yoda","winnerLevel":9000000000,"winnerPicture":"{}","winnerTeam":"heroes","loserName":"Vader","loserLevel":1,"loserPowers":"Force","loserPicture":"{}","loserTeam":"villains"}}"#,
+            id.to_hex(),
+            crate::downstream::fallback::HERO_PICTURE,
+            crate::downstream::fallback::VILLAIN_PICTURE
         );
         assert_eq!(String::from_utf8_lossy(&json), expected);
     }

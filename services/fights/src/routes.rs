@@ -21,11 +21,18 @@ pub enum Endpoint<'a> {
     HelloHeroes,
     HelloVillains,
     HelloLocations,
+    HelloNarration,
+    /// The story of a fight, written by fights itself.
+    Narrate,
+    /// The URL of a narration's picture.
+    NarrateImage,
+    /// A narration's picture, drawn from its URL.
+    Poster,
 }
 
 impl Endpoint<'static> {
     /// One of each endpoint (path parameters are placeholders).
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 16] = [
         Endpoint::Page,
         Endpoint::List,
         Endpoint::Create,
@@ -38,6 +45,10 @@ impl Endpoint<'static> {
         Endpoint::HelloHeroes,
         Endpoint::HelloVillains,
         Endpoint::HelloLocations,
+        Endpoint::HelloNarration,
+        Endpoint::Narrate,
+        Endpoint::NarrateImage,
+        Endpoint::Poster,
     ];
 
     /// The label of every endpoint, for the request metrics.
@@ -63,6 +74,10 @@ impl Endpoint<'_> {
             Endpoint::HelloHeroes => "GET /api/fights/hello/heroes",
             Endpoint::HelloVillains => "GET /api/fights/hello/villains",
             Endpoint::HelloLocations => "GET /api/fights/hello/locations",
+            Endpoint::HelloNarration => "GET /api/fights/hello/narration",
+            Endpoint::Narrate => "POST /api/fights/narrate",
+            Endpoint::NarrateImage => "POST /api/fights/narrate/image",
+            Endpoint::Poster => "GET /api/fights/narrate/poster",
         }
     }
 }
@@ -73,6 +88,10 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Endpoint<'a>, Problem
     let get_only = |endpoint| match *method {
         Method::GET => Ok(endpoint),
         _ => Err(Problem::method_not_allowed("GET")),
+    };
+    let post_only = |endpoint| match *method {
+        Method::POST => Ok(endpoint),
+        _ => Err(Problem::method_not_allowed("POST")),
     };
     match path {
         "/" => get_only(Endpoint::Page),
@@ -89,6 +108,10 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Endpoint<'a>, Problem
         "/api/fights/hello/heroes" => get_only(Endpoint::HelloHeroes),
         "/api/fights/hello/villains" => get_only(Endpoint::HelloVillains),
         "/api/fights/hello/locations" => get_only(Endpoint::HelloLocations),
+        "/api/fights/hello/narration" => get_only(Endpoint::HelloNarration),
+        "/api/fights/narrate" => post_only(Endpoint::Narrate),
+        "/api/fights/narrate/image" => post_only(Endpoint::NarrateImage),
+        "/api/fights/narrate/poster" => get_only(Endpoint::Poster),
         _ => match path.strip_prefix("/api/fights/") {
             Some(id) if !id.is_empty() && !id.contains('/') => get_only(Endpoint::Get(id)),
             _ => Err(Problem::unknown_path()),
@@ -120,6 +143,10 @@ mod tests {
             (Method::GET, "/api/fights/hello/heroes", HelloHeroes),
             (Method::GET, "/api/fights/hello/villains", HelloVillains),
             (Method::GET, "/api/fights/hello/locations", HelloLocations),
+            (Method::GET, "/api/fights/hello/narration", HelloNarration),
+            (Method::POST, "/api/fights/narrate", Narrate),
+            (Method::POST, "/api/fights/narrate/image", NarrateImage),
+            (Method::GET, "/api/fights/narrate/poster", Poster),
         ] {
             let found = status(method.clone(), path);
             assert_eq!(found, Ok(expected), "{method} {path}");

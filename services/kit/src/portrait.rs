@@ -16,11 +16,11 @@ const MAX_CAPTION: usize = 28;
 /// them: lowercase ASCII letters, digits and hyphens), or `None` for any other name.
 /// The same name always gives the same bytes, so the answer may be cached for a day.
 pub fn response(file: &str) -> Option<Response> {
-    let svg = draw(file)?;
+    let drawn = svg(file)?;
     let mut response = response::bytes(
         StatusCode::OK,
         HeaderValue::from_static("image/svg+xml"),
-        Bytes::from(svg),
+        Bytes::from(drawn),
     );
     response.headers_mut().insert(
         header::CACHE_CONTROL,
@@ -29,8 +29,9 @@ pub fn response(file: &str) -> Option<Response> {
     Some(response)
 }
 
-/// The SVG of `file`; only slug characters reach the markup, so nothing needs escaping.
-fn draw(file: &str) -> Option<String> {
+/// The SVG of `file` (240 by 320), or `None` for a name that is not a portrait's. Only
+/// slug characters reach the markup, so nothing needs escaping.
+pub fn svg(file: &str) -> Option<String> {
     let stem = file.strip_suffix(".svg")?;
     let slug_only = stem
         .bytes()
@@ -92,18 +93,19 @@ mod tests {
 
     #[test]
     fn a_seed_file_name_draws_its_initials_and_name() {
-        let svg = draw("captain-meridian-1234567890.svg").expect("a seed name");
-        assert!(svg.starts_with("<svg "), "{svg}");
-        assert!(svg.contains(">CM</text>"), "{svg}");
-        assert!(svg.contains(">Captain Meridian</text>"), "{svg}");
-        assert_eq!(Some(svg), draw("captain-meridian-1234567890.svg"));
+        let drawn = svg("captain-meridian-1234567890.svg").expect("a seed name");
+        assert!(drawn.starts_with("<svg "), "{drawn}");
+        assert!(drawn.contains(">CM</text>"), "{drawn}");
+        assert!(drawn.contains(">Captain Meridian</text>"), "{drawn}");
+        assert_eq!(Some(drawn), svg("captain-meridian-1234567890.svg"));
     }
 
     #[test]
     fn the_colour_follows_the_name_not_the_number() {
         let hue = |file| {
-            let svg = draw(file).expect("a seed name");
-            svg.split("hsl(")
+            let drawn = svg(file).expect("a seed name");
+            drawn
+                .split("hsl(")
                 .nth(1)
                 .map(|s| s.split(',').next().map(str::to_owned))
         };
@@ -123,7 +125,7 @@ mod tests {
             "../etc-1.svg",
             &format!("{}.svg", "a".repeat(MAX_FILE)),
         ] {
-            assert_eq!(draw(file), None, "{file}");
+            assert_eq!(svg(file), None, "{file}");
         }
     }
 

@@ -1,14 +1,32 @@
 //! What fights answers for a hero, villain or location when its service cannot supply
 //! one: the original system's fallbacks, word for word.
 
-use crate::model::{FightLocation, Fighter};
+use crate::{
+    fight::HEROES,
+    model::{FightLocation, Fighter},
+};
+
+/// The fallback hero's and villain's pictures, also the picture of a fighter of that team
+/// stored without one: the original's `Fight` schema requires both pictures.
+pub const HERO_PICTURE: &str = "https://dummyimage.com/240x320/1e8fff/ffffff&text=Fallback+Hero";
+pub const VILLAIN_PICTURE: &str =
+    "https://dummyimage.com/240x320/b22222/ffffff&text=Fallback+Villain";
+
+/// The picture of a fighter of `team` that has none of its own.
+pub fn picture(team: &str) -> &'static str {
+    if team == HEROES {
+        HERO_PICTURE
+    } else {
+        VILLAIN_PICTURE
+    }
+}
 
 /// The hero served when the heroes service cannot supply one.
 pub fn hero() -> Fighter {
     Fighter {
         name: "Fallback hero".to_owned(),
         level: 1,
-        picture: Some("https://dummyimage.com/240x320/1e8fff/ffffff&text=Fallback+Hero".to_owned()),
+        picture: Some(HERO_PICTURE.to_owned()),
         powers: Some("Fallback hero powers".to_owned()),
     }
 }
@@ -18,9 +36,7 @@ pub fn villain() -> Fighter {
     Fighter {
         name: "Fallback villain".to_owned(),
         level: 45,
-        picture: Some(
-            "https://dummyimage.com/240x320/b22222/ffffff&text=Fallback+Villain".to_owned(),
-        ),
+        picture: Some(VILLAIN_PICTURE.to_owned()),
         powers: Some("Fallback villain powers".to_owned()),
     }
 }

@@ -8,6 +8,7 @@ mod endpoints;
 mod fakes;
 mod helpers;
 mod listings;
+mod narration;
 mod page;
 mod real_services;
 mod relay;
