@@ -103,7 +103,7 @@ async fn create(app: &Catalog, request: &Parts, body: Incoming) -> Result<Respon
     app.ids.insert(id);
     let mut resp = one(StatusCode::CREATED, &fields.with_id(id));
     let path = format!("{}/{id}", app.side.base);
-    if let Some(value) = kit::field_rules::location(request, &path) {
+    if let Some(value) = kit::request_rules::location(request, &path) {
         resp.headers_mut().insert(header::LOCATION, value);
     }
     Ok(resp)
@@ -142,7 +142,7 @@ async fn replace_all(app: &Catalog, request: &Parts, body: Incoming) -> Result<R
         &created,
         created.iter().map(Character::json_size).sum::<usize>() + 2,
     );
-    if let Some(value) = kit::field_rules::location(request, app.side.base) {
+    if let Some(value) = kit::request_rules::location(request, app.side.base) {
         resp.headers_mut().insert(header::LOCATION, value);
     }
     Ok(resp)

@@ -82,7 +82,7 @@ async fn narrate_image(app: &Fights, request: &Parts, body: Incoming) -> Result<
         input.loser_picture_url.as_deref().unwrap_or(""),
     );
     let path = format!("{}?{}", narration::POSTER_PATH, poster.query());
-    let url = kit::field_rules::location(request, &path)
+    let url = kit::request_rules::location(request, &path)
         .and_then(|url| url.to_str().ok().map(str::to_owned))
         .unwrap_or(path);
     let image = FightImage {

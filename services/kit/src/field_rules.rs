@@ -1,7 +1,6 @@
-//! Input rules every service applies alike: what an id in a path looks like, which
-//! authority of a request a `Location` may name, and what a name, level, picture or
-//! description (of a hero, villain, location or fighter) must be, so that fights stores
-//! nothing the catalogues would refuse.
+//! Input rules every service applies alike: what an id in a path looks like, and what a
+//! name, level, picture or description (of a hero, villain, location or fighter) must
+//! be, so that fights stores nothing the catalogues would refuse.
 
 /// Shortest and longest name, in characters, as the catalogues' columns and OpenAPI
 /// documents say.
@@ -78,26 +77,6 @@ pub fn path_id(raw: &str) -> Result<PathId, NotAnInteger> {
     Ok(decoded.parse().map_or(PathId::OutOfRange, PathId::InRange))
 }
 
-/// The `Location` of `path` on the server a request was sent to, absolute as the
-/// original sends it (`http://{authority}{path}`): the request target's authority (HTTP/2,
-/// or an absolute-form target) or else its `Host`. A Host that is no plain authority
-/// (user info, spaces, bytes outside ASCII) is never echoed; the path alone is the answer
-/// then, still a valid `Location`.
-pub fn location(request: &http::request::Parts, path: &str) -> Option<http::HeaderValue> {
-    let authority = request
-        .uri
-        .authority()
-        .cloned()
-        .or_else(|| {
-            let host = request.headers.get(http::header::HOST)?.to_str().ok()?;
-            host.parse::<http::uri::Authority>().ok()
-        })
-        .filter(|authority| !authority.as_str().contains('@'));
-    authority
-        .and_then(|authority| http::HeaderValue::try_from(format!("http://{authority}{path}")).ok())
-        .or_else(|| http::HeaderValue::try_from(path).ok())
-}
-
 /// The violation message of a name, or `None` when it is a valid one: 3 to 50 characters
 /// and no control characters, which no display of a name can show.
 pub fn name_violation(name: Option<&str>) -> Option<&'static str> {
@@ -144,39 +123,6 @@ mod tests {
         ] {
             assert_eq!(path_id(raw), Err(NotAnInteger), "{raw:?}");
         }
-    }
-
-    #[test]
-    fn locations_are_absolute_on_a_plain_authority_else_the_path() {
-        let location = |request: http::request::Builder| {
-            let parts = request
-                .body(())
-                .map(|r| r.into_parts().0)
-                .unwrap_or_else(|err| panic!("test request: {err}"));
-            location(&parts, "/api/heroes/7")
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        };
-        let on = |host: &[u8]| location(http::Request::post("/api/heroes").header("host", host));
-        assert_eq!(
-            on(b"heroes:8001").as_deref(),
-            Some("http://heroes:8001/api/heroes/7")
-        );
-        assert_eq!(
-            on(b"[::1]:80").as_deref(),
-            Some("http://[::1]:80/api/heroes/7")
-        );
-        for odd in [&b"h\xc3\xa9ros"[..], b"a@b", b"a b", b"a/b", b""] {
-            assert_eq!(on(odd).as_deref(), Some("/api/heroes/7"), "{odd:?}");
-        }
-        assert_eq!(
-            location(http::Request::post("/api/heroes")).as_deref(),
-            Some("/api/heroes/7")
-        );
-        assert_eq!(
-            location(http::Request::post("http://front:80/api/heroes").header("host", "back"))
-                .as_deref(),
-            Some("http://front:80/api/heroes/7")
-        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! before a request reaches the service: a well-formed head (one Host, a URI of bounded
 //! length, no expectation but `100-continue`), JSON bodies, one trailing-slash rule, and
 //! which methods a path answers besides those the service routes (HEAD wherever GET is
-//! served, OPTIONS everywhere), and whether a client asks for a document in JSON.
+//! served, OPTIONS everywhere), whether a client asks for a document in JSON, and the
+//! absolute URL of a path on the host a request named (`Location`, links in answers).
 
 use http::{header, request::Parts, HeaderValue, Method, StatusCode, Uri, Version};
 
@@ -143,6 +144,26 @@ pub fn allow_header(methods: &str) -> HeaderValue {
     HeaderValue::from_str(&allow).unwrap_or(HeaderValue::from_static("OPTIONS"))
 }
 
+/// The `Location` of `path` on the server a request was sent to, absolute as the
+/// original sends it (`http://{authority}{path}`): the request target's authority (HTTP/2,
+/// or an absolute-form target) or else its `Host`. A Host that is no plain authority
+/// (user info, spaces, bytes outside ASCII) is never echoed; the path alone is the answer
+/// then, still a valid `Location`.
+pub fn location(request: &http::request::Parts, path: &str) -> Option<http::HeaderValue> {
+    let authority = request
+        .uri
+        .authority()
+        .cloned()
+        .or_else(|| {
+            let host = request.headers.get(http::header::HOST)?.to_str().ok()?;
+            host.parse::<http::uri::Authority>().ok()
+        })
+        .filter(|authority| !authority.as_str().contains('@'));
+    authority
+        .and_then(|authority| http::HeaderValue::try_from(format!("http://{authority}{path}")).ok())
+        .or_else(|| http::HeaderValue::try_from(path).ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,5 +301,38 @@ mod tests {
             "GET, HEAD, POST, PUT, DELETE, OPTIONS"
         );
         assert_eq!(allow_header("POST"), "POST, OPTIONS");
+    }
+
+    #[test]
+    fn locations_are_absolute_on_a_plain_authority_else_the_path() {
+        let location = |request: http::request::Builder| {
+            let parts = request
+                .body(())
+                .map(|r| r.into_parts().0)
+                .unwrap_or_else(|err| panic!("test request: {err}"));
+            location(&parts, "/api/heroes/7")
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        };
+        let on = |host: &[u8]| location(http::Request::post("/api/heroes").header("host", host));
+        assert_eq!(
+            on(b"heroes:8001").as_deref(),
+            Some("http://heroes:8001/api/heroes/7")
+        );
+        assert_eq!(
+            on(b"[::1]:80").as_deref(),
+            Some("http://[::1]:80/api/heroes/7")
+        );
+        for odd in [&b"h\xc3\xa9ros"[..], b"a@b", b"a b", b"a/b", b""] {
+            assert_eq!(on(odd).as_deref(), Some("/api/heroes/7"), "{odd:?}");
+        }
+        assert_eq!(
+            location(http::Request::post("/api/heroes")).as_deref(),
+            Some("/api/heroes/7")
+        );
+        assert_eq!(
+            location(http::Request::post("http://front:80/api/heroes").header("host", "back"))
+                .as_deref(),
+            Some("http://front:80/api/heroes/7")
+        );
     }
 }

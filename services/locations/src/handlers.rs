@@ -137,7 +137,7 @@ async fn create(app: &Locations, request: &Parts, body: Incoming) -> Result<Resp
     app.ids.insert(id);
     let location = location.with_id(id);
     let mut resp = response::json(StatusCode::CREATED, &location, location.json_size());
-    if let Some(value) = kit::field_rules::location(request, &format!("/api/locations/{id}")) {
+    if let Some(value) = kit::request_rules::location(request, &format!("/api/locations/{id}")) {
         resp.headers_mut().insert(header::LOCATION, value);
     }
     Ok(resp)
@@ -196,7 +196,7 @@ async fn replace_all(app: &Locations, request: &Parts, body: Incoming) -> Result
         .collect();
     let size = created.iter().map(|l| l.json_size()).sum::<usize>() + 2;
     let mut resp = response::json(StatusCode::CREATED, &created, size);
-    if let Some(value) = kit::field_rules::location(request, "/api/locations") {
+    if let Some(value) = kit::request_rules::location(request, "/api/locations") {
         resp.headers_mut().insert(header::LOCATION, value);
     }
     Ok(resp)
