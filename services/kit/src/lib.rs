@@ -28,13 +28,14 @@ pub mod request_rules;
 pub mod response;
 pub mod serve;
 pub mod server;
+pub mod server_config;
 pub mod shutdown;
 
 pub use app::{App, Check, Routed};
 pub use problem::{Problem, Violation};
 pub use random_ids::RandomIds;
 pub use response::Response;
-pub use server::ServerConfig;
+pub use server_config::ServerConfig;
 
 /// The allocator of every service binary: mimalloc is faster than glibc malloc on the
 /// many small, short-lived allocations of request handling and keeps RSS lower.
