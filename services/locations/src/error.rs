@@ -1,5 +1,5 @@
-//! The service's one error type and the only place errors become statuses and problem
-//! bodies.
+//! The service's one error type and the only place errors become statuses: HTTP statuses
+//! with problem bodies, and gRPC statuses with the same words.
 
 use http::StatusCode;
 use kit::{Problem, Response};
@@ -22,6 +22,42 @@ impl From<Error> for Response {
     fn from(err: Error) -> Self {
         err.into_problem().into_response()
     }
+}
+
+impl From<Error> for tonic::Status {
+    fn from(err: Error) -> Self {
+        grpc_status(err.into_problem())
+    }
+}
+
+/// The gRPC status of an HTTP problem, so that both APIs answer one failure alike: the
+/// code that means what the HTTP status means, and the detail with every violation
+/// spelled out, as a gRPC client has no problem body to read them from.
+pub fn grpc_status(problem: Problem) -> tonic::Status {
+    use tonic::Code;
+    let code = match problem.status {
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => Code::InvalidArgument,
+        StatusCode::UNAUTHORIZED => Code::Unauthenticated,
+        StatusCode::FORBIDDEN => Code::PermissionDenied,
+        StatusCode::NOT_FOUND => Code::NotFound,
+        StatusCode::CONFLICT => Code::AlreadyExists,
+        StatusCode::PAYLOAD_TOO_LARGE => Code::ResourceExhausted,
+        StatusCode::REQUEST_TIMEOUT => Code::DeadlineExceeded,
+        StatusCode::SERVICE_UNAVAILABLE => Code::Unavailable,
+        _ => Code::Internal,
+    };
+    if problem.violations.is_empty() {
+        return tonic::Status::new(code, problem.detail);
+    }
+    let violations: Vec<String> = problem
+        .violations
+        .iter()
+        .map(|v| format!("{}: {}", v.field, v.message))
+        .collect();
+    tonic::Status::new(
+        code,
+        format!("{}: {}", problem.detail, violations.join("; ")),
+    )
 }
 
 impl Error {
@@ -80,5 +116,27 @@ mod tests {
         assert_eq!(io.into_problem().status, StatusCode::SERVICE_UNAVAILABLE);
         let missing = Error::from(Problem::not_found("No location with id 1"));
         assert_eq!(missing.into_problem().status, StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn grpc_statuses_mean_what_the_http_ones_do() {
+        let duplicate = tonic::Status::from(server_error(1062));
+        assert_eq!(duplicate.code(), tonic::Code::AlreadyExists);
+        assert_eq!(
+            duplicate.message(),
+            "A location with this name already exists"
+        );
+        let down = tonic::Status::from(server_error(1040));
+        assert_eq!(down.code(), tonic::Code::Unavailable);
+        let invalid = grpc_status(Problem::invalid(vec![
+            kit::Violation::new("locations[0].name", "must not be blank"),
+            kit::Violation::new("locations[1].type", "must be one of CITY"),
+        ]));
+        assert_eq!(invalid.code(), tonic::Code::InvalidArgument);
+        assert_eq!(
+            invalid.message(),
+            "The request body is not valid: locations[0].name: must not be blank; \
+             locations[1].type: must be one of CITY"
+        );
     }
 }

@@ -1,9 +1,11 @@
 //! The locations service: CRUD over the MariaDB `locations` table and uniformly random
-//! picks, served by the shared kit. `run` is the whole service; the binary only loads
-//! the configuration and binds.
+//! picks, served by the shared kit over HTTP and as the original's `Locations` gRPC
+//! service. `run` is the whole service; the binary only loads the configuration and
+//! binds.
 
 mod config;
 mod error;
+mod grpc;
 mod handlers;
 mod model;
 mod random_ids;
@@ -17,7 +19,7 @@ use kit::body::Incoming;
 use kit::{metrics::Family, process::Shutdown, Check, Problem, Response};
 use tokio::net::TcpListener;
 
-pub use config::Config;
+pub use config::{Config, GrpcConfig};
 
 use error::Error;
 use kit::listings::Listings;
@@ -40,6 +42,8 @@ struct Locations {
     admin: kit::admin::AdminToken,
     /// The route labels, for the request metrics.
     labels: Vec<&'static str>,
+    /// Calls of the gRPC methods, rendered with the HTTP metrics.
+    grpc_metrics: grpc::RpcMetrics,
 }
 
 impl kit::App for Locations {
@@ -115,14 +119,33 @@ impl kit::App for Locations {
         ] {
             Family::new(out, name, kind, help).sample(labels, value);
         }
+        self.grpc_metrics.render(out, "locations");
     }
 }
 
-/// Serves the locations API on `listener` until `shutdown` completes. An unreachable
-/// database does not stop it from starting: it serves, reports not ready and recovers
-/// once the database answers.
+/// Serves the locations API on `listener`, and the gRPC service on
+/// `config.grpc.bind`, until `shutdown` completes.
 pub async fn run(
     listener: TcpListener,
+    config: Config,
+    shutdown: Shutdown,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let bind = config.grpc.bind;
+    let grpc = TcpListener::bind(bind)
+        .await
+        .map_err(|err| format!("cannot listen on {bind} for gRPC: {err}"))?;
+    let bound = grpc.local_addr().unwrap_or(bind);
+    log::info!("locations gRPC listening on {bound}");
+    serve(listener, grpc, config, shutdown).await
+}
+
+/// Serves the HTTP API on `http` and the gRPC service on `grpc` until `shutdown`
+/// completes, then drains both at once within `SHUTDOWN_TIMEOUT_MS`. An unreachable
+/// database does not stop it from starting: it serves, reports not ready and recovers
+/// once the database answers.
+pub async fn serve(
+    http: TcpListener,
+    grpc: TcpListener,
     config: Config,
     shutdown: Shutdown,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -146,8 +169,28 @@ pub async fn run(
         max_body_bytes: config.server.max_body_bytes,
         admin: config.admin.clone(),
         labels: Endpoint::labels(),
+        grpc_metrics: grpc::RpcMetrics::default(),
     });
-    kit::serve::serve(listener, app.clone(), &config.server, shutdown).await;
+    // The gRPC server runs as a task of its own, so the HTTP accept loop never polls it;
+    // it hears the stop signal when the HTTP side does.
+    let router = grpc::router(&app, &config.grpc)?;
+    let (stop_grpc, grpc_stopped) = tokio::sync::oneshot::channel::<()>();
+    let grpc = tokio::spawn(grpc::serve(
+        router,
+        grpc,
+        async {
+            let _ = grpc_stopped.await;
+        },
+        config.server.shutdown_timeout,
+    ));
+    let http_shutdown = async move {
+        shutdown.await;
+        let _ = stop_grpc.send(());
+    };
+    kit::serve::serve(http, app.clone(), &config.server, http_shutdown).await;
+    if let Err(err) = grpc.await {
+        log::error!("gRPC server task failed: {err}");
+    }
     match tokio::time::timeout(POOL_CLOSE_TIMEOUT, app.store.close()).await {
         Ok(Ok(())) => {}
         Ok(Err(err)) => log::warn!("closing the database pool: {err}"),

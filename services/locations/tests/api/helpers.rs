@@ -1,5 +1,7 @@
-//! The harness every test of this crate shares: the service started on a loopback
-//! port against a database of its own, and the client that talks to it.
+//! The harness every test of this crate shares: the service started on loopback ports
+//! (HTTP and gRPC) against a database of its own, and the client that talks to it.
+
+use std::net::SocketAddr;
 
 use kit::config::Env;
 use locations::Config;
@@ -10,7 +12,7 @@ const SCHEMA: &str = include_str!("../../../../database/locations-db/01-schema.s
 /// One service on a fresh database. Fields drop in order: the service stops before its
 /// database is dropped.
 pub struct TestApp {
-    pub server: Spawned,
+    pub server: Service,
     pub client: Client,
     pub db: MyDb,
 }
@@ -68,18 +70,50 @@ impl TestApp {
     }
 }
 
+/// A running service: its HTTP side, which stops it, and where its gRPC side listens.
+pub struct Service {
+    pub http: Spawned,
+    pub grpc: SocketAddr,
+}
+
+impl Service {
+    /// `http://127.0.0.1:port` + `path` of the HTTP side.
+    pub fn url(&self, path: &str) -> String {
+        self.http.url(path)
+    }
+
+    /// The gRPC side's URI, for a tonic channel.
+    pub fn grpc_uri(&self) -> String {
+        format!("http://{}", self.grpc)
+    }
+
+    /// Sends the stop signal and waits for the service to return, which is its result.
+    pub async fn stop(self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.http.stop().await
+    }
+}
+
 /// Another instance of the service on an existing database, as a second replica.
-pub async fn spawn_on(database_url: &str) -> Spawned {
+pub async fn spawn_on(database_url: &str) -> Service {
     spawn_with(database_url, &[]).await
 }
 
-/// An instance of the service on `database_url` with `extra` settings.
-pub async fn spawn_with(database_url: &str, extra: &[(&str, &str)]) -> Spawned {
+/// An instance of the service on `database_url` with `extra` settings, its gRPC side on
+/// a loopback port of its own.
+pub async fn spawn_with(database_url: &str, extra: &[(&str, &str)]) -> Service {
     let mut pairs = vec![("DATABASE_URL", database_url), ("BIND_ADDR", "127.0.0.1:0")];
     pairs.extend_from_slice(extra);
     let env = Env::from_pairs(pairs);
     let config = Config::from_env(&env).expect("the test configuration is valid");
-    test_support::spawn(|listener, shutdown| locations::run(listener, config, shutdown)).await
+    let grpc_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0 for gRPC");
+    let grpc = grpc_listener.local_addr().expect("local address");
+    let http = test_support::spawn(|listener, shutdown| {
+        locations::serve(listener, grpc_listener, config, shutdown)
+    })
+    .await;
+    Service { http, grpc }
 }
 
 /// The id at the end of a 201's `Location` header.

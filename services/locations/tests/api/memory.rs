@@ -19,7 +19,7 @@ async fn listing_a_30_mb_table_keeps_the_process_under_40_mb() {
     let db = test_support::db::mysql(&[SCHEMA, LARGE]).await;
     let service = ChildService::start(
         env!("CARGO_BIN_EXE_locations"),
-        &[("DATABASE_URL", &db.url)],
+        &[("DATABASE_URL", &db.url), ("GRPC_BIND_ADDR", "127.0.0.1:0")],
     )
     .await;
 
