@@ -18,6 +18,16 @@ fn unexpected(message: String) -> Error {
     Error::Database(mysql_async::Error::Other(message.into()))
 }
 
+/// The written columns of a location, in the order INSERT and UPDATE name them.
+fn columns(location: &NewLocation) -> (&str, &Option<String>, &Option<String>, &'static str) {
+    (
+        &location.name,
+        &location.description,
+        &location.picture,
+        location.kind.as_str(),
+    )
+}
+
 /// The columns of a `Location`, in the order `to_location` reads them.
 type Row = (i64, String, Option<String>, Option<String>, String);
 
@@ -182,15 +192,7 @@ impl Store {
     }
 
     async fn insert_on(conn: &mut impl Queryable, location: &NewLocation) -> Result<i64, Error> {
-        let NewLocation {
-            name,
-            description,
-            picture,
-            kind,
-        } = location;
-        let id: Option<i64> = conn
-            .exec_first(Self::INSERT, (name, description, picture, kind.as_str()))
-            .await?;
+        let id: Option<i64> = conn.exec_first(Self::INSERT, columns(location)).await?;
         id.ok_or_else(|| unexpected("INSERT returned no id".to_owned()))
     }
 
@@ -199,18 +201,10 @@ impl Store {
 
     /// Replaces row `id`; false when there is none.
     pub async fn update(&self, id: i64, location: &NewLocation) -> Result<bool, Error> {
-        let NewLocation {
-            name,
-            description,
-            picture,
-            kind,
-        } = location;
+        let (name, description, picture, kind) = columns(location);
         let mut conn = self.pool.get_conn().await?;
-        conn.exec_drop(
-            Self::UPDATE,
-            (name, description, picture, kind.as_str(), id),
-        )
-        .await?;
+        conn.exec_drop(Self::UPDATE, (name, description, picture, kind, id))
+            .await?;
         Ok(conn.affected_rows() > 0)
     }
 
@@ -235,17 +229,9 @@ impl Store {
             return Ok(None);
         };
         let location = merge(stored)?;
-        let NewLocation {
-            name,
-            description,
-            picture,
-            kind,
-        } = &location;
-        tx.exec_drop(
-            Self::UPDATE,
-            (name, description, picture, kind.as_str(), id),
-        )
-        .await?;
+        let (name, description, picture, kind) = columns(&location);
+        tx.exec_drop(Self::UPDATE, (name, description, picture, kind, id))
+            .await?;
         tx.commit().await?;
         Ok(Some(location))
     }

@@ -11,6 +11,8 @@ use std::fmt::Write;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
+use super::clip;
+
 /// Longest story drawn, in characters; a longer one ends with an ellipsis.
 pub const MAX_TEXT: usize = 480;
 /// Longest picture URL kept; a longer one is drawn as a blank frame.
@@ -155,14 +157,6 @@ fn bounded_picture(picture: &str) -> &str {
         ""
     } else {
         picture
-    }
-}
-
-/// `text` cut to at most `max` characters, on a character boundary.
-fn clip(text: &str, max: usize) -> &str {
-    match text.char_indices().nth(max) {
-        Some((at, _)) => &text[..at],
-        None => text,
     }
 }
 

@@ -9,6 +9,7 @@
 
 use std::fmt::Write;
 
+use super::clip;
 use crate::model::FightToNarrate;
 
 /// Longest name written, in characters.
@@ -239,14 +240,6 @@ fn first_sentence(text: &str) -> &str {
 
 fn non_empty(text: Option<&str>) -> Option<&str> {
     text.map(str::trim).filter(|text| !text.is_empty())
-}
-
-/// `text` cut to at most `max` characters, on a character boundary.
-fn clip(text: &str, max: usize) -> &str {
-    match text.char_indices().nth(max) {
-        Some((at, _)) => &text[..at],
-        None => text,
-    }
 }
 
 #[cfg(test)]
