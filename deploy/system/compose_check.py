@@ -40,6 +40,11 @@ SERVICES = {
     "locations": {"port": 8003, "db": "locations-db"},
     "fights": {"port": 8004, "db": "fights-db"},
 }
+# Ports a service serves besides its HTTP port: the variable of the address, the port
+# (published as itself) and the variable that moves it on the host.
+EXTRA_PORTS = {
+    "locations": [{"addr": "GRPC_BIND_ADDR", "port": 8089, "host_var": "LOCATIONS_GRPC_PORT"}],
+}
 # fights also needs the three catalogues up.
 EXTRA_DEPENDS = {"fights": ["heroes", "villains", "locations"]}
 OWN_IMAGE_PREFIX = "rust-super-heroes/"
@@ -340,8 +345,9 @@ def check_published_ports(project: Project) -> list[str]:
     for name, spec in SERVICES.items():
         svc = project.services.get(name, {})
         ports = ports_of(svc)
-        if ports != [(spec["port"], spec["port"])]:
-            problems.append(f"{name}: ports {ports}, expected [{spec['port']}:{spec['port']}]")
+        wanted = [spec["port"]] + [extra["port"] for extra in EXTRA_PORTS.get(name, [])]
+        if ports != [(port, port) for port in wanted]:
+            problems.append(f"{name}: ports {ports}, expected {[f'{p}:{p}' for p in wanted]}")
         arg = build_args(build_of(svc)).get("PORT")
         if arg is not None and arg != str(spec["port"]):
             problems.append(f"{name}: build arg PORT={arg}, expected {spec['port']}")
@@ -352,10 +358,13 @@ def check_ports_configurable(project: Project) -> list[str]:
     """The compose test publishes the services elsewhere to run beside a native system."""
     problems = []
     for name, spec in SERVICES.items():
-        wanted = f"${{{name.upper()}_PORT:-{spec['port']}}}:{spec['port']}"
+        wanted = [f"${{{name.upper()}_PORT:-{spec['port']}}}:{spec['port']}"] + [
+            f"${{{extra['host_var']}:-{extra['port']}}}:{extra['port']}"
+            for extra in EXTRA_PORTS.get(name, [])
+        ]
         specs = port_specs(project.services.get(name, {}))
-        if specs != [wanted]:
-            problems.append(f"{name}: ports {specs}, expected [{wanted!r}]")
+        if specs != wanted:
+            problems.append(f"{name}: ports {specs}, expected {wanted!r}")
     return problems
 
 
@@ -373,7 +382,7 @@ def check_bind_addr_ports(project: Project) -> list[str]:
         if bind and not bind.startswith("0.0.0.0:"):
             problems.append(f"{name}: BIND_ADDR {bind!r} must listen on 0.0.0.0 in a container")
         containers = [c for _, c in ports_of(svc)]
-        if containers != [bind_port]:
+        if containers[:1] != [bind_port]:
             problems.append(f"{name}: container ports {containers} differ from BIND_ADDR port {bind_port}")
         cmd = health_cmd(svc)
         if not cmd:
@@ -391,6 +400,27 @@ def check_bind_addr_ports(project: Project) -> list[str]:
                     f"{name}: healthcheck {cmd} is neither `/app/service healthcheck` nor a "
                     f"request to /q/health/ready on port {bind_port}"
                 )
+    return problems
+
+
+def check_extra_addr_ports(project: Project) -> list[str]:
+    """A second server (locations' gRPC) listens on the port compose publishes for it, on
+    every interface, and its variable is read by the service's code."""
+    problems = []
+    for name, extras in EXTRA_PORTS.items():
+        svc = project.services.get(name, {})
+        containers = [c for _, c in ports_of(svc)]
+        source = sources_of([project.crates[c] for c in crate_closure(name, project.crates)])
+        for extra in extras:
+            addr = env_of(svc).get(extra["addr"])
+            if addr is None:
+                problems.append(f"{name}: {extra['addr']} is not set (it must say 0.0.0.0:{extra['port']})")
+            elif addr != f"0.0.0.0:{extra['port']}":
+                problems.append(f"{name}: {extra['addr']} {addr!r}, expected 0.0.0.0:{extra['port']}")
+            if extra["port"] not in containers[1:]:
+                problems.append(f"{name}: container port {extra['port']} of {extra['addr']} is not published")
+            if f'"{extra["addr"]}"' not in source or str(extra["port"]) not in source:
+                problems.append(f"{name}: the code does not read {extra['addr']} with default port {extra['port']}")
     return problems
 
 
@@ -653,6 +683,7 @@ CHECKS: list[tuple[str, Callable[[Project], list[str]]]] = [
     ("each service publishes its own port (heroes 8001, villains 8002, locations 8003, fights 8004)", check_published_ports),
     ("published ports are configurable: ${<SERVICE>_PORT:-<port>}, so the system can run beside a native one", check_ports_configurable),
     ("BIND_ADDR port == container port == health-check target", check_bind_addr_ports),
+    ("second servers (locations gRPC 8089) listen on the port published for them", check_extra_addr_ports),
     ("the Dockerfile's health check uses the binary's healthcheck mode", check_dockerfile_healthcheck),
     ("every environment variable set on a Rust service is read by that service's code", check_environment_read),
     ("every Rust service depends on its database (and fights on the catalogues) with service_healthy", check_depends_healthy),

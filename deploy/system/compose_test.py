@@ -48,7 +48,8 @@ except ImportError:  # Debian's python3 has it once docker-compose (python3-yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "rsh-compose-test"
-PORTS = {"HEROES_PORT": 18001, "VILLAINS_PORT": 18002, "LOCATIONS_PORT": 18003, "FIGHTS_PORT": 18004}
+PORTS = {"HEROES_PORT": 18001, "VILLAINS_PORT": 18002, "LOCATIONS_PORT": 18003, "FIGHTS_PORT": 18004,
+         "LOCATIONS_GRPC_PORT": 18089}
 FIGHTS = f"http://127.0.0.1:{PORTS['FIGHTS_PORT']}"
 RATE = os.environ.get("COMPOSE_TEST_RATE", "50")
 FLOW_RATES = ("1", "10", "50")

@@ -48,7 +48,10 @@ env_of() {
 	case $1 in
 	heroes) echo "DATABASE_URL=${HEROES_DATABASE_URL:-postgres://superman:superman@127.0.0.1:5432/heroes_database}" ;;
 	villains) echo "DATABASE_URL=${VILLAINS_DATABASE_URL:-postgres://superbad:superbad@127.0.0.1:5432/villains_database}" ;;
-	locations) echo "DATABASE_URL=${LOCATIONS_DATABASE_URL:-mysql://locations:locations@127.0.0.1:3306/locations_database}" ;;
+	locations)
+		echo "DATABASE_URL=${LOCATIONS_DATABASE_URL:-mysql://locations:locations@127.0.0.1:3306/locations_database}"
+		echo "GRPC_BIND_ADDR=127.0.0.1:${LOCATIONS_GRPC_PORT:-8089}"
+		;;
 	fights)
 		echo "MONGODB_URL=${MONGODB_URL:-mongodb://127.0.0.1:27017}"
 		echo "HEROES_URL=http://127.0.0.1:$HEROES_PORT"
