@@ -52,6 +52,9 @@ pub struct GrpcConfig {
     /// answers RESOURCE_EXHAUSTED past it rather than hold a table of any size. gRPC
     /// clients refuse larger messages by default, so a larger answer would fail anyway.
     pub max_response_bytes: usize,
+    /// `GRPC_MAX_CONNECTIONS`: connections open at once; a client arriving past it is
+    /// closed at once.
+    pub max_connections: usize,
     /// `GRPC_MAX_CONCURRENT_STREAMS`: calls one HTTP/2 connection may have open; the
     /// client waits for a stream beyond it.
     pub max_streams: u32,
@@ -84,6 +87,7 @@ impl GrpcConfig {
             )?,
             max_request_bytes: bytes("GRPC_MAX_REQUEST_BYTES", max_body_bytes)?,
             max_response_bytes: bytes("GRPC_MAX_RESPONSE_BYTES", 4 * 1024 * 1024)?,
+            max_connections: env.bounded("GRPC_MAX_CONNECTIONS", 1_024, 1, 1 << 20)? as usize,
             max_streams: env.bounded("GRPC_MAX_CONCURRENT_STREAMS", 256, 1, 65_536)? as u32,
             max_in_flight_per_connection: env.bounded(
                 "GRPC_MAX_IN_FLIGHT_PER_CONNECTION",
@@ -159,6 +163,7 @@ mod tests {
             ("GRPC_BIND_ADDR", "127.0.0.1:0"),
             ("HTTP_MAX_BODY_BYTES", "131072"),
             ("GRPC_MAX_RESPONSE_BYTES", "1048576"),
+            ("GRPC_MAX_CONNECTIONS", "16"),
             ("GRPC_MAX_CONCURRENT_STREAMS", "8"),
             ("GRPC_MAX_IN_FLIGHT_PER_CONNECTION", "4"),
             ("GRPC_KEEPALIVE_INTERVAL_MS", "1000"),
@@ -172,6 +177,7 @@ mod tests {
                 bind: SocketAddr::from(([127, 0, 0, 1], 0)),
                 max_request_bytes: 131_072,
                 max_response_bytes: 1_048_576,
+                max_connections: 16,
                 max_streams: 8,
                 max_in_flight_per_connection: 4,
                 keepalive_interval: Duration::from_secs(1),

@@ -15,7 +15,8 @@ use crate::{
     Locations,
 };
 
-const HELLO: &str = "Hello Location Resource";
+/// The hello of the HTTP API and of the gRPC service alike.
+pub(crate) const HELLO: &str = "Hello Location Resource";
 
 /// Runs the handler of `endpoint`; `body` is the request's.
 pub async fn dispatch(
@@ -176,17 +177,7 @@ async fn delete(app: &Locations, id: i64) -> Result<Response, Error> {
 /// A 201 whose `Location` is the collection's absolute URI, as the original sends.
 async fn replace_all(app: &Locations, request: &Parts, body: Incoming) -> Result<Response, Error> {
     let inputs: Vec<LocationInput> = input(app, body).await?;
-    let mut locations = Vec::with_capacity(inputs.len());
-    let mut violations = Vec::new();
-    for (at, input) in inputs.into_iter().enumerate() {
-        match input.validate(&format!("[{at}].")) {
-            Ok(location) => locations.push(location),
-            Err(found) => violations.extend(found),
-        }
-    }
-    if !violations.is_empty() {
-        return Err(Problem::invalid(violations).into());
-    }
+    let locations = LocationInput::validate_all(inputs, "").map_err(Problem::invalid)?;
     let ids = app.store.replace_all(&locations).await?;
     app.ids.replace(ids.clone());
     let created: Vec<_> = locations

@@ -178,6 +178,7 @@ pub async fn serve(
     let grpc = tokio::spawn(grpc::serve(
         router,
         grpc,
+        config.grpc.max_connections,
         async {
             let _ = grpc_stopped.await;
         },

@@ -141,6 +141,26 @@ impl LocationInput {
         }
     }
 
+    /// Checks every input of a whole-table replacement, each named `{prefix}[i].`, and
+    /// answers every broken rule at once.
+    pub fn validate_all(
+        inputs: impl IntoIterator<Item = Self>,
+        prefix: &str,
+    ) -> Result<Vec<NewLocation>, Vec<Violation>> {
+        let mut locations = Vec::new();
+        let mut violations = Vec::new();
+        for (at, input) in inputs.into_iter().enumerate() {
+            match input.validate(&format!("{prefix}[{at}].")) {
+                Ok(location) => locations.push(location),
+                Err(found) => violations.extend(found),
+            }
+        }
+        match violations.is_empty() {
+            true => Ok(locations),
+            false => Err(violations),
+        }
+    }
+
     /// Checks every rule; `prefix` qualifies field names (`[2].name`) when the input is
     /// one element of an array. Every write path (POST, PUT, the merged result of PATCH,
     /// the whole-table PUT) comes through here, so no stored row is larger than

@@ -28,7 +28,11 @@ async fn locations() -> (Spawned, MyDb) {
         include_str!("../../../../database/locations-db/02-seed.sql"),
     ])
     .await;
-    let env = Env::from_pairs([("DATABASE_URL", db.url.as_str()), ("DB_POOL_MAX", "2")]);
+    let env = Env::from_pairs([
+        ("DATABASE_URL", db.url.as_str()),
+        ("DB_POOL_MAX", "2"),
+        ("GRPC_BIND_ADDR", "127.0.0.1:0"),
+    ]);
     let config = locations::Config::from_env(&env).expect("valid locations config");
     let service =
         test_support::spawn(|listener, shutdown| locations::run(listener, config, shutdown)).await;

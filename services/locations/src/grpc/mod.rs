@@ -2,14 +2,14 @@
 //! its own port beside the HTTP API, on the same runtime and over the same state: the
 //! server with its bounds, health and reflection, and the drain at shutdown.
 
+mod connections;
 mod health;
 mod metrics;
 mod service;
 
-use std::{future::Future, io, sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
-use futures_util::Stream;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tonic::transport::server::Router;
 
 pub use metrics::RpcMetrics;
@@ -27,10 +27,6 @@ const DESCRIPTOR: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/locations_de
 
 /// The largest request head: the same bound as the HTTP side's header buffer.
 const MAX_HEADER_LIST_BYTES: u32 = 16 * 1024;
-
-/// How long accepting waits after a failure (usually out of file descriptors), so that a
-/// failure that lasts does not spin.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// The gRPC server: `Locations`, health and reflection (v1 and v1alpha, as clients ask
 /// for either), each connection held to `config`'s bounds.
@@ -72,6 +68,7 @@ pub fn router(
 pub async fn serve(
     router: Router,
     listener: TcpListener,
+    max_connections: usize,
     stop: impl Future<Output = ()> + Send,
     shutdown_timeout: Duration,
 ) {
@@ -80,7 +77,8 @@ pub async fn serve(
         stop.await;
         let _ = draining.send(());
     };
-    let serving = router.serve_with_incoming_shutdown(incoming(listener), signal);
+    let serving = router
+        .serve_with_incoming_shutdown(connections::incoming(listener, max_connections), signal);
     tokio::pin!(serving);
     let deadline = async {
         if drain_started.await.is_ok() {
@@ -100,23 +98,4 @@ pub async fn serve(
             );
         }
     }
-}
-
-/// The accepted connections, with Nagle's algorithm off (answers are written whole), and
-/// a pause after a failed accept instead of a spin.
-fn incoming(listener: TcpListener) -> impl Stream<Item = io::Result<TcpStream>> {
-    futures_util::stream::unfold(listener, |listener| async move {
-        loop {
-            match listener.accept().await {
-                Ok((stream, _)) => {
-                    let _ = stream.set_nodelay(true);
-                    return Some((Ok(stream), listener));
-                }
-                Err(err) => {
-                    log::warn!("gRPC accept failed: {err}");
-                    tokio::time::sleep(ACCEPT_BACKOFF).await;
-                }
-            }
-        }
-    })
 }

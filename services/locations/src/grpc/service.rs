@@ -15,12 +15,10 @@ use super::{
 };
 use crate::{
     error::grpc_status,
+    handlers::HELLO,
     model::{self, LocationInput},
     Locations,
 };
-
-/// The HTTP hello's words, which the original's gRPC hello answers too.
-const HELLO: &str = "Hello Location Resource";
 
 /// The `Locations` service over the HTTP side's state.
 pub struct LocationsRpc {
@@ -97,20 +95,13 @@ impl LocationsRpc {
     }
 
     async fn replace_all(&self, list: proto::LocationsList) -> Result<(), Status> {
-        let mut locations = Vec::with_capacity(list.locations.len());
-        let mut violations = Vec::new();
-        for (at, location) in list.locations.into_iter().enumerate() {
-            match input(location).validate(&format!("locations[{at}].")) {
-                Ok(location) => locations.push(location),
-                Err(found) => violations.extend(found),
-            }
-        }
-        if !violations.is_empty() {
-            return Err(grpc_status(Problem {
+        let inputs = list.locations.into_iter().map(input);
+        let locations = LocationInput::validate_all(inputs, "locations").map_err(|violations| {
+            grpc_status(Problem {
                 detail: "The locations are not valid".into(),
                 ..Problem::invalid(violations)
-            }));
-        }
+            })
+        })?;
         let ids = self.app.store.replace_all(&locations).await?;
         self.app.ids.replace(ids);
         Ok(())

@@ -441,3 +441,49 @@ async fn stopping_drains_the_grpc_side_too() {
     );
     drop(db);
 }
+
+#[tokio::test]
+async fn connections_past_the_bound_are_closed_until_a_place_frees() {
+    let app = spawn_app().await;
+    let bounded = spawn_with(&app.db.url, &[("GRPC_MAX_CONNECTIONS", "1")]).await;
+    let hello = |channel: Channel| async move {
+        LocationsClient::new(channel)
+            .hello(proto::HelloRequest {})
+            .await
+    };
+    let first = channel(&bounded).await;
+    assert!(hello(first.clone()).await.is_ok());
+
+    let second = Channel::from_shared(bounded.grpc_uri())
+        .expect("a valid URI")
+        .connect()
+        .await;
+    let refused = match second {
+        Err(_) => true,
+        Ok(second) => hello(second).await.is_err(),
+    };
+    assert!(
+        refused,
+        "a second connection was served past the bound of 1"
+    );
+
+    drop(first);
+    let mut served = false;
+    for _ in 0..100 {
+        if let Ok(next) = Channel::from_shared(bounded.grpc_uri())
+            .expect("a valid URI")
+            .connect()
+            .await
+        {
+            if hello(next).await.is_ok() {
+                served = true;
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        served,
+        "the place of the closed connection was never given back"
+    );
+}
