@@ -24,6 +24,7 @@ test:
 	deploy/system/k8s_check.sh
 	deploy/system/fuzz.sh
 	deploy/system/smoke.sh
+	deploy/system/interop.sh
 	database/original/check.sh
 	deploy/system/browser/run.sh
 	$(MAKE) compose-test
