@@ -93,7 +93,10 @@ env_of() {
 	case $1 in
 	heroes) echo "DATABASE_URL=$PG_BASE/fuzz_heroes" ;;
 	villains) echo "DATABASE_URL=$PG_BASE/fuzz_villains" ;;
-	locations) echo "DATABASE_URL=mysql://fuzz:fuzz@127.0.0.1:3306/fuzz_locations" ;;
+	locations)
+		echo "DATABASE_URL=mysql://fuzz:fuzz@127.0.0.1:3306/fuzz_locations"
+		echo "GRPC_BIND_ADDR=127.0.0.1:0"
+		;;
 	fights)
 		echo "MONGODB_URL=$MONGODB_URL"
 		echo "MONGODB_DATABASE=fuzz_fights"

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use http::{header, request::Parts, HeaderValue, StatusCode};
 use kit::body::Incoming;
-use kit::{query::int_param, response, Problem, Response, Violation};
+use kit::{json::Object, query::int_param, response, Problem, Response, Violation};
 use mongodb::bson::{oid::ObjectId, DateTime};
 
 use crate::{
@@ -63,7 +63,8 @@ pub async fn dispatch(
 
 /// The story of the fight in the body, as plain text.
 async fn narrate(app: &Fights, body: Incoming) -> Result<Response, Error> {
-    let request: NarrationRequest = kit::json::read_body(body, app.max_body).await?;
+    let Object(request): Object<NarrationRequest> =
+        kit::json::read_body(body, app.max_body).await?;
     let story = narration::narrate(&request.validate()?);
     Ok(response::bytes(StatusCode::OK, response::TEXT, story))
 }
@@ -71,7 +72,7 @@ async fn narrate(app: &Fights, body: Incoming) -> Result<Response, Error> {
 /// Where the picture of the narration in the body is: a poster fights draws itself, at an
 /// absolute URL on the host the request was sent to.
 async fn narrate_image(app: &Fights, request: &Parts, body: Incoming) -> Result<Response, Error> {
-    let input: ImageRequest = kit::json::read_body(body, app.max_body).await?;
+    let Object(input): Object<ImageRequest> = kit::json::read_body(body, app.max_body).await?;
     let Some(narration) = input.narration else {
         let missing = Violation::new("narration", "must not be null");
         return Err(Problem::invalid(vec![missing]).into());
@@ -171,7 +172,7 @@ async fn execute_fight(app: &Fights) -> Result<Response, Error> {
 
 /// Answers only after the fight is stored, so a 200 fight can always be read back.
 async fn create(app: &Fights, body: Incoming) -> Result<Response, Error> {
-    let request: FightRequest = kit::json::read_body(body, app.max_body).await?;
+    let Object(request): Object<FightRequest> = kit::json::read_body(body, app.max_body).await?;
     let (hero, villain) =
         model::validate(request.hero, request.villain, request.location.as_ref())?;
     store_fight(app, hero, villain, request.location).await

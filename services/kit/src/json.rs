@@ -2,9 +2,14 @@
 //! pre-sized buffer. Integers beyond 64 bits parse as floats (`big-int-as-float`): JSON
 //! allows them, and in a field the model ignores they must not make the body invalid.
 
+use std::{fmt, marker::PhantomData};
+
 use crate::body::Incoming;
 use bytes::Bytes;
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{
+    de::{value::MapAccessDeserializer, DeserializeOwned, MapAccess, Visitor},
+    Deserialize, Deserializer, Serialize,
+};
 
 use crate::{json_messages, Problem};
 
@@ -61,6 +66,42 @@ pub fn from_body<T: DeserializeOwned>(body: &mut [u8]) -> Result<T, Problem> {
             &err,
         )),
     }
+}
+
+/// `T` decoded from a JSON object only. serde's derived structs also accept an array of
+/// their fields in order, which no client of a JSON API means: a struct whose fields are
+/// all optional would then take almost any array as a valid value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Object<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OnlyMaps<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for OnlyMaps<T> {
+            type Value = T;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer
+            .deserialize_map(OnlyMaps(PhantomData))
+            .map(Object)
+    }
+}
+
+/// For `#[serde(default, deserialize_with = "kit::json::optional_object")]`: an optional
+/// field whose value, when present and not null, must be a JSON object (see [`Object`]).
+pub fn optional_object<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<Object<T>>::deserialize(deserializer).map(|found| found.map(|Object(value)| value))
 }
 
 #[cfg(test)]
@@ -214,5 +255,26 @@ mod tests {
     #[test]
     fn encodes_and_escapes() {
         assert_eq!(&to_bytes(&["a\"b\n"], 8)[..], br#"["a\"b\n"]"#);
+    }
+
+    #[test]
+    fn an_object_is_only_taken_from_an_object() {
+        #[derive(Debug, Default, Deserialize, PartialEq)]
+        struct Optional {
+            name: Option<String>,
+            level: Option<i32>,
+        }
+        let mut object = br#"{"name":"Yoda","level":1}"#.to_vec();
+        let decoded: Result<Object<Optional>, _> = from_body(&mut object);
+        assert_eq!(
+            decoded.ok().map(|o| o.0),
+            Some(Optional {
+                name: Some("Yoda".to_owned()),
+                level: Some(1)
+            })
+        );
+        let mut array = br#"["Yoda",1]"#.to_vec();
+        let refused: Result<Object<Optional>, _> = from_body(&mut array);
+        assert_eq!(refused.err().map(|p| p.status.as_u16()), Some(400));
     }
 }

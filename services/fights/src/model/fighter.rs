@@ -56,8 +56,11 @@ pub struct Fighters {
 /// violation naming it rather than a bare parse error.
 #[derive(Debug, Default, Deserialize)]
 pub struct FightRequest {
+    #[serde(default, deserialize_with = "kit::json::optional_object")]
     pub hero: Option<FighterInput>,
+    #[serde(default, deserialize_with = "kit::json::optional_object")]
     pub villain: Option<FighterInput>,
+    #[serde(default, deserialize_with = "kit::json::optional_object")]
     pub location: Option<FightLocation>,
 }
 

@@ -17,6 +17,7 @@ pub struct NarrationRequest {
     pub loser_level: Option<i64>,
     pub loser_powers: Option<String>,
     pub loser_team: Option<String>,
+    #[serde(default, deserialize_with = "kit::json::optional_object")]
     pub location: Option<NarrationLocation>,
 }
 

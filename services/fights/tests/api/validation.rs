@@ -229,3 +229,26 @@ async fn integers_out_of_range_say_which_range_is_accepted() {
         r#"{"title":"Bad Request","status":400,"detail":"hero.level: expected an integer from -9223372036854775808 to 9223372036854775807, got one beyond that range"}"#
     );
 }
+
+#[tokio::test]
+async fn objects_sent_as_arrays_are_400() {
+    let fakes = Fakes::start().await;
+    let app = spawn_app(&fakes).await;
+
+    for (path, body) in [
+        (
+            "/api/fights",
+            r#"{"hero":["Yoda",5,"https://example.com/y.png"],"villain":{"name":"Vader","level":2,"picture":"v.png"}}"#,
+        ),
+        ("/api/fights", r#"[{"name":"Yoda"},{"name":"Vader"}]"#),
+        (
+            "/api/fights/narrate",
+            r#"{"winnerName":"A","winnerPowers":"p","winnerTeam":"heroes","loserName":"B","loserPowers":"q","loserTeam":"villains","location":[null,null]}"#,
+        ),
+        ("/api/fights/narrate/image", r#"["a story",null,null]"#),
+    ] {
+        let reply = app.client.post(&app.url(path), body).await;
+        assert_eq!(reply.status, 400, "{path} {body}: {}", reply.body);
+        assert_eq!(reply.header("content-type"), "application/problem+json");
+    }
+}
