@@ -19,12 +19,8 @@ if [[ ! -d $HERE/node_modules ]]; then
 	(cd "$HERE" && npm ci --no-audit --no-fund)
 fi
 
-started=0
-if [[ -z ${ARENA_BASE_URL:-} ]] && ! curl -fs -o /dev/null --max-time 2 http://127.0.0.1:8004/q/health/ready; then
-	"$ROOT/deploy/system/system.sh" up
-	started=1
+if [[ -n ${ARENA_BASE_URL:-} ]]; then
+	node "$HERE/arena.test.mjs"
+else
+	"$ROOT/deploy/system/with_system.sh" node "$HERE/arena.test.mjs"
 fi
-stop() { if [[ $started == 1 ]]; then "$ROOT/deploy/system/system.sh" down; fi; }
-trap stop EXIT
-
-node "$HERE/arena.test.mjs"
