@@ -1,7 +1,13 @@
 //! Configuration from environment variables, read through a lookup function so that
-//! tests pass a map instead of mutating the process environment.
+//! tests pass a map instead of mutating the process environment. Any variable `NAME`
+//! left unset can be given as a file instead, named by `NAME_FILE` (Docker and
+//! Kubernetes secrets are files).
 
-use std::{collections::HashMap, fmt, net::SocketAddr, str::FromStr, time::Duration};
+use std::{collections::HashMap, fmt, io::Read, net::SocketAddr, str::FromStr, time::Duration};
+
+/// The largest file a `NAME_FILE` variable may name: secrets and URLs are short, and a
+/// path to some large file by mistake must not be read into memory whole.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024;
 
 /// A configuration value that is missing or malformed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,27 +51,65 @@ impl Env {
         }
     }
 
-    /// The value of `name`, or `default` when unset or empty.
-    pub fn string(&self, name: &str, default: &str) -> String {
-        match (self.lookup)(name) {
-            Some(value) if !value.trim().is_empty() => value.trim().to_owned(),
-            _ => default.to_owned(),
+    /// The value of `name`, or `None` when it is unset or blank. When `name` is unset
+    /// or blank and `NAME_FILE` names a file, the value is that file's content without
+    /// its trailing line break; a file that cannot be read, is larger than
+    /// [`MAX_FILE_BYTES`] or is not UTF-8 is an error naming `NAME_FILE`, never a
+    /// silent fallback to a default.
+    pub fn value(&self, name: &str) -> Result<Option<String>, ConfigError> {
+        Ok(self.sourced(name)?.map(|(value, _)| value))
+    }
+
+    /// The value of `name` and, when it came from a file, the `NAME_FILE` variable.
+    fn sourced(&self, name: &str) -> Result<Option<(String, Option<String>)>, ConfigError> {
+        if let Some(value) = (self.lookup)(name).filter(|v| !v.trim().is_empty()) {
+            return Ok(Some((value, None)));
+        }
+        let file_var = format!("{name}_FILE");
+        match (self.lookup)(&file_var).filter(|v| !v.trim().is_empty()) {
+            Some(path) => {
+                let value = read_value_file(&file_var, path.trim())?;
+                Ok(Some((value, Some(file_var))))
+            }
+            None => Ok(None),
         }
     }
 
-    /// The value of `name` parsed as `T`, or `default` when unset or empty.
+    /// The value of `name`, or `default` when unset or empty.
+    ///
+    /// This accessor cannot return an error, and an unreadable `NAME_FILE` must not
+    /// become the default (an empty `ADMIN_TOKEN` would open every write), so the
+    /// process stops there with exit code 2, as [`crate::process::run`] does for any
+    /// invalid configuration.
+    pub fn string(&self, name: &str, default: &str) -> String {
+        match self.value(name) {
+            Ok(Some(value)) => value.trim().to_owned(),
+            Ok(None) => default.to_owned(),
+            Err(err) => {
+                eprintln!("{err}");
+                std::process::exit(2)
+            }
+        }
+    }
+
+    /// The value of `name` parsed as `T`, or `default` when unset or empty. A value
+    /// read from a file is not repeated in the error: the file is likely a secret.
     pub fn parse<T: FromStr>(&self, name: &str, default: T) -> Result<T, ConfigError>
     where
         T::Err: fmt::Display,
     {
-        match (self.lookup)(name) {
-            Some(value) if !value.trim().is_empty() => {
-                value.trim().parse().map_err(|err: T::Err| ConfigError {
+        match self.sourced(name)? {
+            Some((value, from)) => value.trim().parse().map_err(|err: T::Err| match from {
+                Some(file_var) => ConfigError {
+                    var: file_var,
+                    message: format!("the file's content: {err}"),
+                },
+                None => ConfigError {
                     var: name.to_owned(),
                     message: format!("'{value}': {err}"),
-                })
-            }
-            _ => Ok(default),
+                },
+            }),
+            None => Ok(default),
         }
     }
 
@@ -105,6 +149,27 @@ impl Env {
     }
 }
 
+/// The content of the file at `path` named by `var`, without its trailing line break.
+fn read_value_file(var: &str, path: &str) -> Result<String, ConfigError> {
+    let error = |message: String| ConfigError {
+        var: var.to_owned(),
+        message,
+    };
+    let file =
+        std::fs::File::open(path).map_err(|err| error(format!("cannot read {path}: {err}")))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|err| error(format!("cannot read {path}: {err}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(error(format!(
+            "{path} is larger than {MAX_FILE_BYTES} bytes"
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| error(format!("{path} is not UTF-8 text")))?;
+    Ok(text.trim_end_matches(['\n', '\r']).to_owned())
+}
+
 /// `url` with any password replaced by `***`, for logs and error messages.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -122,6 +187,7 @@ pub fn redact_url(url: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -146,6 +212,100 @@ mod tests {
     fn port_zero_is_allowed() {
         let env = Env::from_pairs([("BIND_ADDR", "127.0.0.1:0")]);
         assert_eq!(env.bind_addr(8001).map(|a| a.port()), Ok(0));
+    }
+
+    /// A file in the system's temporary folder, removed on drop.
+    struct TempFile(std::path::PathBuf);
+
+    impl TempFile {
+        fn new(tag: &str, content: &[u8]) -> Self {
+            let path =
+                std::env::temp_dir().join(format!("kit-config-{tag}-{}", std::process::id()));
+            std::fs::write(&path, content).expect("the temporary folder is writable");
+            Self(path)
+        }
+
+        fn path(&self) -> &str {
+            self.0.to_str().expect("the temporary path is UTF-8")
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn a_file_gives_the_value_when_the_variable_is_unset() {
+        let secret = TempFile::new("secret", b"postgres://u:p@db/heroes\n");
+        let env = Env::from_pairs([
+            ("DATABASE_URL_FILE", secret.path()),
+            ("N_FILE", secret.path()),
+        ]);
+        assert_eq!(
+            env.string("DATABASE_URL", "default"),
+            "postgres://u:p@db/heroes"
+        );
+        assert_eq!(
+            env.value("DATABASE_URL"),
+            Ok(Some("postgres://u:p@db/heroes".to_owned()))
+        );
+        let err = env.parse("N", 1u32).expect_err("a URL is not a number");
+        assert_eq!(err.var, "N_FILE");
+        assert!(
+            !err.message.contains("heroes"),
+            "the secret is not repeated: {err}"
+        );
+    }
+
+    #[test]
+    fn the_variable_wins_over_its_file() {
+        let secret = TempFile::new("both", b"from-file");
+        let env = Env::from_pairs([
+            ("ADMIN_TOKEN", "from-env"),
+            ("ADMIN_TOKEN_FILE", secret.path()),
+        ]);
+        assert_eq!(env.string("ADMIN_TOKEN", ""), "from-env");
+        let blank = Env::from_pairs([("ADMIN_TOKEN", ""), ("ADMIN_TOKEN_FILE", secret.path())]);
+        assert_eq!(blank.string("ADMIN_TOKEN", ""), "from-file");
+    }
+
+    #[test]
+    fn only_the_trailing_line_break_is_trimmed() {
+        let secret = TempFile::new("crlf", b"two\nlines\r\n");
+        let env = Env::from_pairs([("V_FILE", secret.path())]);
+        assert_eq!(env.value("V"), Ok(Some("two\nlines".to_owned())));
+    }
+
+    #[test]
+    fn unreadable_oversized_or_binary_files_name_the_file_variable() {
+        let big = TempFile::new("big", &vec![b'x'; MAX_FILE_BYTES as usize + 1]);
+        let binary = TempFile::new("binary", &[0xff, 0xfe]);
+        let exact = TempFile::new("exact", &vec![b'x'; MAX_FILE_BYTES as usize]);
+        for path in ["/nonexistent/secret", big.path(), binary.path()] {
+            let env = Env::from_pairs([("DATABASE_URL_FILE", path)]);
+            let err = env.value("DATABASE_URL").expect_err(path);
+            assert_eq!(err.var, "DATABASE_URL_FILE");
+            assert!(err.message.contains(path), "{err}");
+            let parsed = env.parse("DATABASE_URL", String::new());
+            assert_eq!(
+                parsed.map_err(|e| e.var),
+                Err("DATABASE_URL_FILE".to_owned())
+            );
+        }
+        let env = Env::from_pairs([("V_FILE", exact.path())]);
+        assert_eq!(
+            env.value("V").map(|v| v.map(|v| v.len())),
+            Ok(Some(MAX_FILE_BYTES as usize))
+        );
+    }
+
+    #[test]
+    fn neither_variable_nor_file_is_unset() {
+        let env = Env::from_pairs([("V_FILE", " ")]);
+        assert_eq!(env.value("V"), Ok(None));
+        assert_eq!(env.string("V", "d"), "d");
     }
 
     #[test]
