@@ -3,8 +3,24 @@
 # networking, set the root password (root@localhost and root@%), create MARIADB_DATABASE
 # and MARIADB_USER with all rights on it, a healthcheck user for healthcheck.sh, and run
 # /docker-entrypoint-initdb.d/*.sql (into MARIADB_DATABASE) and *.sh (sourced). Then exec
-# the command (mariadbd).
+# the command (mariadbd). Each MARIADB_* variable may instead name a file in
+# <VAR>_FILE (swarm secrets), as in the real image.
 set -eu
+
+# file_env VAR: VAR from the file named by VAR_FILE when VAR is unset; both is an error.
+file_env() {
+	eval "value=\${$1:-} file=\${$1_FILE:-}"
+	if [ -n "$value" ] && [ -n "$file" ]; then
+		echo "mariadb stand-in: both $1 and $1_FILE are set" >&2
+		exit 1
+	fi
+	if [ -n "$file" ]; then
+		value=$(cat "$file") || exit 1
+		export "$1=$value"
+	fi
+	unset "$1_FILE"
+}
+for var in MARIADB_ROOT_PASSWORD MARIADB_DATABASE MARIADB_USER MARIADB_PASSWORD; do file_env "$var"; done
 
 DATADIR=/var/lib/mysql
 SOCKET=/run/mysqld/mysqld.sock

@@ -2,7 +2,24 @@
 # First start (empty PGDATA): initdb with POSTGRES_USER as superuser and POSTGRES_PASSWORD,
 # create POSTGRES_DB, run /docker-entrypoint-initdb.d/*.sql (psql) and *.sh (sourced) on a
 # server that listens on its socket only, stop it. Then exec the command (postgres).
+# Each of the three variables may instead name a file in <VAR>_FILE (swarm secrets), as
+# in the real image.
 set -eu
+
+# file_env VAR: VAR from the file named by VAR_FILE when VAR is unset; both is an error.
+file_env() {
+	eval "value=\${$1:-} file=\${$1_FILE:-}"
+	if [ -n "$value" ] && [ -n "$file" ]; then
+		echo "postgres stand-in: both $1 and $1_FILE are set" >&2
+		exit 1
+	fi
+	if [ -n "$file" ]; then
+		value=$(cat "$file") || exit 1
+		export "$1=$value"
+	fi
+	unset "$1_FILE"
+}
+for var in POSTGRES_USER POSTGRES_PASSWORD POSTGRES_DB; do file_env "$var"; done
 
 if [ "${1:-}" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
 	: "${POSTGRES_USER:=postgres}"
