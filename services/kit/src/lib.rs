@@ -2,7 +2,8 @@
 //!
 //! Everything two or more services need and nothing else: the hyper HTTP/1 serve loop
 //! with graceful shutdown, responses and problem bodies, JSON, query strings, shared input
-//! rules, config from the environment, health, metrics and the process entry point.
+//! rules, config from the environment, health, metrics, OpenTelemetry export and the process
+//! entry point.
 
 pub mod admin;
 pub mod app;
@@ -30,6 +31,7 @@ pub mod serve;
 pub mod server;
 pub mod server_config;
 pub mod shutdown;
+pub mod telemetry;
 
 pub use app::{App, Check, Routed};
 pub use problem::{Problem, Violation};

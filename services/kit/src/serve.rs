@@ -83,6 +83,9 @@ pub async fn serve<A: App>(
         server.connections().busy()
     );
     drain(&server, &mut tasks, config.shutdown_timeout).await;
+    if let Some(telemetry) = server.telemetry() {
+        telemetry.clone().shutdown().await;
+    }
 }
 
 fn spawn_connection<A: App>(server: &Arc<Server<A>>, tasks: &mut JoinSet<()>, stream: TcpStream) {

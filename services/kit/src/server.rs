@@ -1,7 +1,7 @@
 //! One service's request handling, shared by all its connections: the in-flight bounds,
 //! the request rules applied before routing, the split between the kit's `/q/*`
-//! endpoints and the service, OPTIONS and CORS, metrics, and the HTTP/1 settings of each
-//! connection.
+//! endpoints and the service, OPTIONS and CORS, metrics, the server span when telemetry
+//! is on, and the HTTP/1 settings of each connection.
 
 use std::{
     convert::Infallible,
@@ -21,6 +21,7 @@ use hyper::{
     service::service_fn,
 };
 use hyper_util::rt::{TokioIo, TokioTimer};
+use opentelemetry::context::FutureExt as _;
 use tokio::{
     io::{AsyncRead, AsyncWrite},
     sync::watch,
@@ -37,6 +38,7 @@ use crate::{
     metrics::Metrics,
     q_endpoints, request_rules, response,
     server_config::ServerConfig,
+    telemetry::Telemetry,
     Problem, Response,
 };
 
@@ -62,6 +64,9 @@ pub struct Server<A> {
     close_idle: watch::Sender<bool>,
     cors: Cors,
     http: http1::Builder,
+    /// OpenTelemetry export, `None` when off: then a request takes one branch on this
+    /// and nothing else, no span, context or allocation.
+    telemetry: Option<Arc<Telemetry>>,
 }
 
 /// A place among the requests in flight, given back when the request is answered or
@@ -102,6 +107,11 @@ impl<A: App> Server<A> {
             .keep_alive(true)
             .max_headers(64)
             .max_buf_size(16 * 1024);
+        let telemetry = config.telemetry.as_ref().and_then(|telemetry| {
+            Telemetry::start(telemetry, app.name())
+                .inspect_err(|err| log::warn!("telemetry off: {err}"))
+                .ok()
+        });
         Arc::new(Self {
             metrics: Metrics::new(app.name(), app.routes()),
             app,
@@ -125,6 +135,7 @@ impl<A: App> Server<A> {
             close_idle: watch::Sender::new(false),
             cors: config.cors.clone(),
             http,
+            telemetry,
         })
     }
 
@@ -142,6 +153,11 @@ impl<A: App> Server<A> {
 
     pub(crate) fn connections(&self) -> &Connections {
         &self.connections
+    }
+
+    /// The running export, to be flushed once the service has drained.
+    pub(crate) fn telemetry(&self) -> Option<&Arc<Telemetry>> {
+        self.telemetry.as_ref()
     }
 
     /// From now on every answer closes its connection after it.
@@ -230,7 +246,19 @@ impl<A: App> Server<A> {
         let Routed {
             route,
             mut response,
-        } = self.route(req).await;
+        } = match &self.telemetry {
+            None => self.route(req).await,
+            Some(telemetry) => {
+                let span = telemetry.server_span(req.method(), req.headers());
+                let routed = self.route(req).with_context(span.context()).await;
+                span.finish(
+                    routed.route,
+                    routed.response.status().as_u16(),
+                    start.elapsed(),
+                );
+                routed
+            }
+        };
         self.metrics
             .record(route, response.status().as_u16(), start.elapsed());
         self.cors.apply(origin.as_ref(), response.headers_mut());

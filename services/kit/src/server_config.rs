@@ -6,6 +6,7 @@ use std::{net::SocketAddr, time::Duration};
 use crate::{
     config::{ConfigError, Env},
     cors::Cors,
+    telemetry::TelemetryConfig,
 };
 
 /// Limits and timeouts of the serve loop, shared by every service.
@@ -41,6 +42,8 @@ pub struct ServerConfig {
     pub worker_threads: usize,
     /// Origins whose browser pages may call the service.
     pub cors: Cors,
+    /// OpenTelemetry export; `None` (no `OTEL_EXPORTER_OTLP_ENDPOINT`) runs none.
+    pub telemetry: Option<TelemetryConfig>,
 }
 
 impl ServerConfig {
@@ -69,6 +72,7 @@ impl ServerConfig {
             shutdown_timeout: env.millis("SHUTDOWN_TIMEOUT_MS", 10_000, 600_000)?,
             worker_threads: env.bounded("WORKER_THREADS", 1, 1, 256)? as usize,
             cors: Cors::from_env(env)?,
+            telemetry: TelemetryConfig::from_env(env)?,
         })
     }
 }

@@ -123,6 +123,7 @@ fn config() -> ServerConfig {
         shutdown_timeout: Duration::from_secs(5),
         worker_threads: 2,
         cors: kit::cors::Cors::Any,
+        telemetry: None,
     }
 }
 
