@@ -146,6 +146,7 @@ impl Store {
         &self,
         name_filter: Option<&str>,
     ) -> Result<impl Stream<Item = Result<Character, Error>> + Send + 'static, Error> {
+        let _span = kit::telemetry::db_span("postgresql", "list");
         let listing = self.listings.start()?;
         let client = self.pool.get().await?;
         let rows = match name_filter {
@@ -165,6 +166,7 @@ impl Store {
     }
 
     pub async fn get(&self, id: i64) -> Result<Option<Character>, Error> {
+        let _span = kit::telemetry::db_span("postgresql", "get");
         let client = self.pool.get().await?;
         let stmt = client.prepare_cached(&self.sql.get).await?;
         Ok(client
@@ -177,6 +179,7 @@ impl Store {
 
     /// Inserts a row and returns the id the sequence gave it.
     pub async fn insert(&self, f: &Fields) -> Result<i64, Error> {
+        let _span = kit::telemetry::db_span("postgresql", "insert");
         let client = self.pool.get().await?;
         let stmt = client.prepare_cached(&self.sql.insert).await?;
         let row = client
@@ -190,6 +193,7 @@ impl Store {
 
     /// Replaces every field of row `id`; false when there is no such row.
     pub async fn update(&self, id: i64, f: &Fields) -> Result<bool, Error> {
+        let _span = kit::telemetry::db_span("postgresql", "update");
         let client = self.pool.get().await?;
         let stmt = client.prepare_cached(&self.sql.update).await?;
         let n = client
@@ -204,6 +208,7 @@ impl Store {
     /// Merges `input` into row `id` and validates the result, under a row lock so that
     /// concurrent patches do not lose each other's fields. `None` when there is no row.
     pub async fn patch(&self, id: i64, input: Input) -> Result<Option<Character>, Error> {
+        let _span = kit::telemetry::db_span("postgresql", "patch");
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         let stmt = tx.prepare_cached(&self.sql.get_for_update).await?;
@@ -222,6 +227,7 @@ impl Store {
     }
 
     pub async fn delete(&self, id: i64) -> Result<(), Error> {
+        let _span = kit::telemetry::db_span("postgresql", "delete");
         let client = self.pool.get().await?;
         let stmt = client.prepare_cached(&self.sql.delete).await?;
         client.execute(&stmt, &[&id]).await?;
@@ -230,6 +236,7 @@ impl Store {
 
     /// Replaces the whole table in one transaction; returns the rows as created.
     pub async fn replace_all(&self, rows: Vec<Fields>) -> Result<Vec<Character>, Error> {
+        let _span = kit::telemetry::db_span("postgresql", "replace_all");
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         tx.execute(&self.sql.delete_all, &[]).await?;
@@ -249,12 +256,14 @@ impl Store {
     }
 
     pub async fn delete_all(&self) -> Result<(), Error> {
+        let _span = kit::telemetry::db_span("postgresql", "delete_all");
         let client = self.pool.get().await?;
         client.execute(&self.sql.delete_all, &[]).await?;
         Ok(())
     }
 
     pub async fn ids(&self) -> Result<Vec<i64>, Error> {
+        let _span = kit::telemetry::db_span("postgresql", "ids");
         let client = self.pool.get().await?;
         let stmt = client.prepare_cached(&self.sql.ids).await?;
         let rows = client.query(&stmt, &[]).await?;

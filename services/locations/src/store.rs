@@ -126,6 +126,7 @@ impl Store {
         &self,
         listing: Listing,
     ) -> Result<impl Stream<Item = Result<Location, Error>> + Send + 'static, Error> {
+        let _span = kit::telemetry::db_span("mariadb", "list");
         let mut conn = self.pool.get_conn().await?;
         let (tx, mut rx) = mpsc::channel(Self::LIST_AHEAD);
         tokio::spawn(async move {
@@ -162,6 +163,7 @@ impl Store {
 
     /// The location with primary key `id`: also how a random pick reads its row.
     pub async fn get(&self, id: i64) -> Result<Option<Location>, Error> {
+        let _span = kit::telemetry::db_span("mariadb", "get");
         let mut conn = self.pool.get_conn().await?;
         let row: Option<Row> = conn.exec_first(Self::GET, (id,)).await?;
         row.map(to_location).transpose()
@@ -175,6 +177,7 @@ impl Store {
     /// The location named `name`, ignoring letter case only (see the schema): at most one
     /// row can match, as the unique key is the same comparison.
     pub async fn by_name(&self, name: &str) -> Result<Option<Location>, Error> {
+        let _span = kit::telemetry::db_span("mariadb", "by_name");
         let mut conn = self.pool.get_conn().await?;
         let row: Option<Row> = conn.exec_first(Self::BY_NAME, (name,)).await?;
         row.map(to_location).transpose()
@@ -187,6 +190,7 @@ impl Store {
 
     /// Inserts `location`, returning the id the database assigned.
     pub async fn insert(&self, location: &NewLocation) -> Result<i64, Error> {
+        let _span = kit::telemetry::db_span("mariadb", "insert");
         let mut conn = self.pool.get_conn().await?;
         Self::insert_on(&mut conn, location).await
     }
@@ -201,6 +205,7 @@ impl Store {
 
     /// Replaces row `id`; false when there is none.
     pub async fn update(&self, id: i64, location: &NewLocation) -> Result<bool, Error> {
+        let _span = kit::telemetry::db_span("mariadb", "update");
         let (name, description, picture, kind) = columns(location);
         let mut conn = self.pool.get_conn().await?;
         conn.exec_drop(Self::UPDATE, (name, description, picture, kind, id))
@@ -220,6 +225,7 @@ impl Store {
         id: i64,
         merge: impl FnOnce(Location) -> Result<NewLocation, Error>,
     ) -> Result<Option<NewLocation>, Error> {
+        let _span = kit::telemetry::db_span("mariadb", "patch");
         let mut conn = self.pool.get_conn().await?;
         let mut tx = conn
             .start_transaction(mysql_async::TxOpts::default())
@@ -240,6 +246,7 @@ impl Store {
 
     /// Deletes row `id`; deleting a missing row is not an error, DELETE is idempotent.
     pub async fn delete(&self, id: i64) -> Result<(), Error> {
+        let _span = kit::telemetry::db_span("mariadb", "delete");
         let mut conn = self.pool.get_conn().await?;
         conn.exec_drop(Self::DELETE, (id,)).await?;
         Ok(())
@@ -249,6 +256,7 @@ impl Store {
 
     /// Empties the table.
     pub async fn delete_all(&self) -> Result<(), Error> {
+        let _span = kit::telemetry::db_span("mariadb", "delete_all");
         let mut conn = self.pool.get_conn().await?;
         conn.exec_drop(Self::DELETE_ALL, ()).await?;
         Ok(())
@@ -257,6 +265,7 @@ impl Store {
     /// Empties the table and inserts `locations` in one transaction, so other readers see
     /// either the old table or the new one. Returns the ids assigned, in order.
     pub async fn replace_all(&self, locations: &[NewLocation]) -> Result<Vec<i64>, Error> {
+        let _span = kit::telemetry::db_span("mariadb", "replace_all");
         let mut conn = self.pool.get_conn().await?;
         let mut tx = conn
             .start_transaction(mysql_async::TxOpts::default())
@@ -274,6 +283,7 @@ impl Store {
 
     /// Every id in the table, for the random-id set.
     pub async fn ids(&self) -> Result<Vec<i64>, Error> {
+        let _span = kit::telemetry::db_span("mariadb", "ids");
         let mut conn = self.pool.get_conn().await?;
         Ok(conn.exec(Self::IDS, ()).await?)
     }
@@ -284,6 +294,7 @@ impl Store {
     /// A summary of the set of ids that changes whenever a row is added or removed, read
     /// from the primary key alone.
     pub async fn fingerprint(&self) -> Result<Fingerprint, Error> {
+        let _span = kit::telemetry::db_span("mariadb", "fingerprint");
         let mut conn = self.pool.get_conn().await?;
         let row: Option<(u64, i64, u64, String)> = conn.exec_first(Self::FINGERPRINT, ()).await?;
         let (count, max, xor, sum) = row.unwrap_or((0, 0, 0, "0".to_owned()));

@@ -253,10 +253,16 @@ impl Downstream {
         Request::get(uri.clone()).body(Empty::new())
     }
 
+    /// One GET, traced as a client span carrying `traceparent` when the fight being
+    /// answered is traced.
     async fn attempt(&self, route: Route) -> (CallOutcome, Option<Bytes>) {
-        let Ok(req) = self.request(route) else {
+        let Ok(mut req) = self.request(route) else {
             return (CallOutcome::ClientError, None);
         };
+        let span = kit::telemetry::client_span("GET", self.name);
+        if let Some(span) = &span {
+            span.inject(req.headers_mut());
+        }
         let exchange = async {
             self.connections
                 .exchange(req, MAX_BODY)
@@ -269,7 +275,15 @@ impl Downstream {
                     }
                 })
         };
-        match tokio::time::timeout(self.config.timeout, exchange).await {
+        let exchanged = tokio::time::timeout(self.config.timeout, exchange).await;
+        if let Some(span) = &span {
+            match &exchanged {
+                Ok(Ok((status, _))) => span.status(status.as_u16()),
+                Ok(Err(_)) => span.fail("connect"),
+                Err(_) => span.fail("timeout"),
+            }
+        }
+        match exchanged {
             Err(_) => (CallOutcome::Timeout, None),
             Ok(Err(outcome)) => (outcome, None),
             Ok(Ok((status, body))) if status.is_success() => (CallOutcome::Ok, Some(body)),

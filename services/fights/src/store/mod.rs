@@ -208,6 +208,7 @@ impl Store {
     /// MongoDB timeout is up is given up and never written; a fight already in an insert
     /// is waited for, the insert itself being bounded by the same timeout.
     pub async fn insert(&self, doc: FightDoc) -> Result<Fight, Error> {
+        let _span = kit::telemetry::db_span("mongodb", "insert");
         let stored = match &self.writer {
             None => {
                 writer::store(&self.fights, &[&doc], self.timeout, &self.inserts).await?;
@@ -244,6 +245,7 @@ impl Store {
 
     /// One fight, `None` when absent.
     pub async fn find(&self, id: ObjectId) -> Result<Option<Fight>, Error> {
+        let _span = kit::telemetry::db_span("mongodb", "find");
         let found = self
             .bounded(self.fights.find_one(doc! { "_id": id }))
             .await?;
@@ -255,6 +257,7 @@ impl Store {
     /// configured number run at once, each until its stream is dropped; past it a 503
     /// with `Retry-After`.
     pub async fn all(&self) -> Result<impl Stream<Item = Result<Fight, Error>>, Error> {
+        let _span = kit::telemetry::db_span("mongodb", "all");
         let running = self.listings.start()?;
         let fights =
             listing::every_fight(self.listing.clone(), self.turns.clone(), self.timeout).await?;
@@ -266,6 +269,7 @@ impl Store {
 
     /// Page `page` of `size` fights, newest first.
     pub async fn page(&self, page: u64, size: u64) -> Result<Vec<Fight>, Error> {
+        let _span = kit::telemetry::db_span("mongodb", "page");
         // MongoDB counts skips in a signed 64-bit integer: a page beyond that is empty.
         let Some(skip) = page
             .checked_mul(size)
