@@ -1,5 +1,5 @@
 # The one entry point of the project. `make test` is what CI runs.
-.PHONY: test up down lint load sweep floor idle k6 bench flamegraphs chaos attack compose-test
+.PHONY: test up down lint load sweep floor idle k6 bench flamegraphs chaos attack compose-test swarm-test
 
 RATE ?= 500
 
@@ -10,7 +10,7 @@ RATE ?= 500
 # offline validation of the Kubernetes manifests, a bounded schemathesis run per service,
 # a few seconds of k6 against the native system (release build), loading the original
 # system's SQL files (database/original/check.sh), the arena page in Debian's chromium
-# (deploy/system/browser) and the compose system for real.
+# (deploy/system/browser), the compose system for real and the swarm stack with replicas.
 test:
 	python3 database/seed.py check
 	python3 -m unittest discover -s bench -p 'test_*.py'
@@ -28,6 +28,7 @@ test:
 	database/original/check.sh
 	deploy/system/browser/run.sh
 	$(MAKE) compose-test
+	$(MAKE) swarm-test
 
 # The compose system for real (root): Docker and debootstrap installed when absent, the
 # third-party images pulled or built as local stand-ins, `docker-compose up --build` on ports
@@ -35,6 +36,14 @@ test:
 # cgroup CPU/memory per container, `down -v` (deploy/system/compose_test.py).
 compose-test:
 	python3 deploy/system/compose_test.py
+
+# deploy/swarm/stack.yml for real (root), on the compose test's engine and images: a
+# single-node swarm when the engine is in none, the stack's secrets, two replicas per
+# service on ports 28001-28004, k6 steady, during a rolling update of heroes and with a
+# fights task killed; answered fights against stored ones, calls per catalogue replica;
+# everything it created removed (deploy/system/swarm_test.py).
+swarm-test:
+	python3 -m deploy.system.swarm_test
 
 # The whole system natively: release build, databases, services on 8001-8004, ready.
 up:
