@@ -125,6 +125,7 @@ impl Config {
                     0,
                     60_000,
                 )?),
+                connect_timeout: env.millis("DOWNSTREAM_CONNECT_TIMEOUT_MS", 500, 600_000)?,
                 pool_idle: env.millis("DOWNSTREAM_POOL_IDLE_MS", POOL_IDLE_MS, 3_600_000)?,
                 pool_max_idle: env.bounded("DOWNSTREAM_POOL_MAX_IDLE", 256, 1, 1 << 16)? as usize,
             },

@@ -8,6 +8,11 @@
 //! keeps the configured name. Pointed at a headless Service this spreads calls over every
 //! ready pod. A failed or empty lookup keeps the last good list; with one address, or an
 //! IP in the URL, requests go to the configured URL exactly as before.
+//!
+//! An address that cannot be connected to is dropped from the list at once and the host
+//! looked up again, so that a replica that went away (a rolling update, a lost node)
+//! stops taking calls before the next periodic lookup; a lookup that still names it
+//! brings it back.
 
 use std::{
     collections::HashMap,
@@ -109,6 +114,7 @@ pub enum Route {
 }
 
 /// The two requests made to one address.
+#[derive(Clone)]
 struct Target {
     random: Uri,
     hello: Uri,
@@ -130,6 +136,9 @@ pub struct Balancer {
     targets: RwLock<Arc<[Target]>>,
     next: AtomicUsize,
     resolver: Resolver,
+    /// Set while a lookup asked for by [`Balancer::forget`] runs, so that many failed
+    /// calls at once start one lookup.
+    relooking: AtomicBool,
 }
 
 impl Balancer {
@@ -156,6 +165,7 @@ impl Balancer {
             targets: RwLock::new(Arc::from(Vec::new())),
             next: AtomicUsize::new(0),
             resolver,
+            relooking: AtomicBool::new(false),
         })
     }
 
@@ -196,6 +206,48 @@ impl Balancer {
         *write(&self.targets) = Arc::from(targets);
         *write(&self.addrs) = Arc::from(addrs);
         self.spread.store(spread, Relaxed);
+    }
+
+    /// Drops `authority` (`ip:port`) from the addresses calls go to, unless it is the
+    /// last one, and starts one lookup of the host. Calls spread over the remaining
+    /// addresses even if only one is left, so that none goes back to a name the system
+    /// resolver may still answer with the dropped address.
+    pub fn forget(self: &Arc<Self>, authority: &str) {
+        let Ok(gone) = authority.parse::<SocketAddr>() else {
+            return;
+        };
+        {
+            let mut addrs = write(&self.addrs);
+            let Some(at) = addrs.iter().position(|&addr| addr == gone) else {
+                return;
+            };
+            if addrs.len() < 2 {
+                return;
+            }
+            let mut kept = addrs.to_vec();
+            kept.remove(at);
+            let mut targets = write(&self.targets);
+            let mut kept_targets: Vec<Target> = targets.iter().cloned().collect();
+            kept_targets.remove(at);
+            *targets = Arc::from(kept_targets);
+            *addrs = Arc::from(kept);
+        }
+        log::warn!(
+            "{}: {gone} does not connect; calls go to the other addresses",
+            self.host
+        );
+        if self.relooking.swap(true, Relaxed) {
+            return;
+        }
+        let balancer = self.clone();
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move {
+                balancer.refresh().await;
+                balancer.relooking.store(false, Relaxed);
+            });
+        } else {
+            self.relooking.store(false, Relaxed);
+        }
     }
 
     /// The next address's URI for `route` and the `Host` header to send with it, or
@@ -356,5 +408,39 @@ mod tests {
         assert_eq!(found, Some(vec![SocketAddr::new(ip, 80)]));
         let found = resolver.lookup("localhost".to_owned(), 80).await;
         assert!(found.is_ok_and(|addrs| !addrs.is_empty()));
+    }
+
+    #[tokio::test]
+    async fn an_address_that_does_not_connect_is_dropped_until_a_lookup_names_it() {
+        let answers = Arc::new(Mutex::new(Ok(vec![addr(1), addr(2), addr(3)])));
+        let Some(balancer) = balancer(&answers).map(Arc::new) else {
+            panic!("a host name gets a balancer");
+        };
+        balancer.refresh().await;
+        *answers.lock().unwrap_or_else(PoisonError::into_inner) = Ok(vec![addr(1), addr(3)]);
+
+        balancer.forget("127.0.0.2:8001");
+
+        let picked = hosts(&balancer, Route::Hello, 4);
+        assert!(
+            picked
+                .iter()
+                .all(|uri| uri.as_deref().is_some_and(|uri| !uri.contains("127.0.0.2"))),
+            "{picked:?}"
+        );
+        balancer.forget("127.0.0.1:8001");
+        balancer.forget("127.0.0.3:8001");
+        assert!(
+            balancer.pick(Route::Hello).is_some(),
+            "the last address is kept"
+        );
+        for _ in 0..100 {
+            if !balancer.relooking.load(Relaxed) {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        balancer.refresh().await;
+        assert_eq!(*read(&balancer.addrs), [addr(1), addr(3)]);
     }
 }

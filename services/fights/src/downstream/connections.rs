@@ -49,17 +49,22 @@ pub struct Connections {
     max_idle: usize,
     /// A connection idle for longer is closed rather than reused.
     idle_timeout: Duration,
+    /// Bound on opening a connection. A vanished address often answers nothing at all
+    /// (no reset), and a call waiting out its whole timeout on it would end in a
+    /// fallback; past this bound it is a connection error, retried on another address.
+    connect_timeout: Duration,
     /// Requests sent again on a new connection because a kept one failed before its
     /// answer.
     reconnects: AtomicU64,
 }
 
 impl Connections {
-    pub fn new(max_idle: usize, idle_timeout: Duration) -> Self {
+    pub fn new(max_idle: usize, idle_timeout: Duration, connect_timeout: Duration) -> Self {
         Self {
             idle: Mutex::new(HashMap::new()),
             max_idle,
             idle_timeout,
+            connect_timeout,
             reconnects: AtomicU64::new(0),
         }
     }
@@ -97,7 +102,7 @@ impl Connections {
         let mut req = Request::from_parts(parts, body);
         let (sender, resp) = loop {
             let Some(mut sender) = self.take(&authority) else {
-                break fresh(&authority, req).await?;
+                break fresh(&authority, req, self.connect_timeout).await?;
             };
             if sender.ready().await.is_err() {
                 continue;
@@ -119,7 +124,7 @@ impl Connections {
                         if let Some(host) = host {
                             again.headers_mut().insert(HOST, host);
                         }
-                        break fresh(&authority, again).await?;
+                        break fresh(&authority, again, self.connect_timeout).await?;
                     }
                 },
             }
@@ -170,6 +175,7 @@ impl Connections {
 async fn fresh(
     authority: &str,
     req: Request<Empty<Bytes>>,
+    connect_timeout: Duration,
 ) -> Result<
     (
         SendRequest<Empty<Bytes>>,
@@ -177,7 +183,9 @@ async fn fresh(
     ),
     ExchangeError,
 > {
-    let mut sender = connect(authority).await?;
+    let mut sender = tokio::time::timeout(connect_timeout, connect(authority))
+        .await
+        .map_err(|_| ExchangeError::Connect)??;
     let resp = sender
         .send_request(req)
         .await

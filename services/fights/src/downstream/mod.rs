@@ -41,6 +41,8 @@ pub struct DownstreamConfig {
     pub retries: u32,
     /// Pause between attempts.
     pub retry_delay: Duration,
+    /// Bound on opening a connection; past it the attempt is a connection error.
+    pub connect_timeout: Duration,
     /// How long an unused keep-alive connection stays in the pool.
     pub pool_idle: Duration,
     /// Idle connections kept per downstream host.
@@ -136,7 +138,11 @@ impl Downstream {
         let base_uri: Uri = base.parse()?;
         let balancer = Balancer::new(&base_uri, random, hello, resolver).map(Arc::new);
         let refresher = balancer.as_ref().and_then(balance::keep_resolving);
-        let connections = Connections::new(config.pool_max_idle, config.pool_idle);
+        let connections = Connections::new(
+            config.pool_max_idle,
+            config.pool_idle,
+            config.connect_timeout,
+        );
         Ok(Self {
             name,
             random: format!("{base}{random}").parse()?,
@@ -263,6 +269,8 @@ impl Downstream {
         if let Some(span) = &span {
             span.inject(req.headers_mut());
         }
+        // Only a spread call names an address the balancer may have to forget.
+        let spread_to = self.balancer.as_ref().map(|_| req.uri().clone());
         let exchange = async {
             self.connections
                 .exchange(req, MAX_BODY)
@@ -281,6 +289,12 @@ impl Downstream {
                 Ok(Ok((status, _))) => span.status(status.as_u16()),
                 Ok(Err(_)) => span.fail("connect"),
                 Err(_) => span.fail("timeout"),
+            }
+        }
+        if matches!(exchanged, Ok(Err(CallOutcome::ConnectError))) {
+            let authority = spread_to.as_ref().and_then(Uri::authority);
+            if let (Some(balancer), Some(authority)) = (&self.balancer, authority) {
+                balancer.forget(authority.as_str());
             }
         }
         match exchanged {
