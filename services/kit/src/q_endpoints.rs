@@ -63,19 +63,7 @@ pub async fn answer<A: App>(server: &Server<A>, parts: &Parts) -> Routed {
             Bytes::from_static(STARTED_BODY.as_bytes()),
         ),
         METRICS => {
-            let mut out = String::with_capacity(8 * 1024);
-            server.metrics().render(&mut out);
-            Family::new(
-                &mut out,
-                "http_connections_open",
-                "gauge",
-                "Client connections open.",
-            )
-            .sample(
-                &format!("service=\"{}\"", app.name()),
-                server.connections().len(),
-            );
-            app.render_metrics(&mut out);
+            let out = metrics_text(server);
             response::bytes(
                 StatusCode::OK,
                 HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
@@ -94,6 +82,25 @@ pub async fn answer<A: App>(server: &Server<A>, parts: &Parts) -> Routed {
         ),
     };
     Routed::new(route, response)
+}
+
+/// The `/q/metrics` text: the kit's request metrics and connections, then the service's.
+pub(crate) fn metrics_text<A: App>(server: &Server<A>) -> String {
+    let app = server.app();
+    let mut out = String::with_capacity(8 * 1024);
+    server.metrics().render(&mut out);
+    Family::new(
+        &mut out,
+        "http_connections_open",
+        "gauge",
+        "Client connections open.",
+    )
+    .sample(
+        &format!("service=\"{}\"", app.name()),
+        server.connections().len(),
+    );
+    app.render_metrics(&mut out);
+    out
 }
 
 /// The readiness answer: 200 when every check is up, else 503 naming the checks.

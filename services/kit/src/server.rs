@@ -112,7 +112,7 @@ impl<A: App> Server<A> {
                 .inspect_err(|err| log::warn!("telemetry off: {err}"))
                 .ok()
         });
-        Arc::new(Self {
+        let server = Arc::new(Self {
             metrics: Metrics::new(app.name(), app.routes()),
             app,
             in_flight: AtomicUsize::new(0),
@@ -136,7 +136,16 @@ impl<A: App> Server<A> {
             cors: config.cors.clone(),
             http,
             telemetry,
-        })
+        });
+        if let Some(telemetry) = &server.telemetry {
+            // Weak: the exporter must not keep the server alive.
+            let weak = Arc::downgrade(&server);
+            telemetry.observe(Arc::new(move || {
+                weak.upgrade()
+                    .map(|server| q_endpoints::metrics_text(&server))
+            }));
+        }
+        server
     }
 
     pub(crate) fn app(&self) -> &A {

@@ -6,6 +6,7 @@
 //! holds no [`Telemetry`], the request path takes one branch on that `Option`, and the
 //! span helpers ([`client_span`], [`db_span`]) return `None` after one relaxed load.
 
+mod bridge;
 mod config;
 mod http_client;
 mod span;
@@ -14,7 +15,7 @@ use std::{sync::Arc, time::Duration};
 
 use http::{HeaderMap, Method};
 use opentelemetry::{
-    metrics::{Histogram, MeterProvider as _},
+    metrics::{Histogram, Meter, MeterProvider as _},
     propagation::TextMapPropagator,
     trace::{SpanKind, Status, TraceContextExt, Tracer as _, TracerProvider as _},
     Context, KeyValue,
@@ -56,6 +57,7 @@ pub struct Telemetry {
     tracer: SdkTracer,
     tracer_provider: SdkTracerProvider,
     meter_provider: SdkMeterProvider,
+    meter: Meter,
     duration: Histogram<f64>,
     propagator: TraceContextPropagator,
 }
@@ -128,8 +130,8 @@ impl Telemetry {
             )
             .with_resource(resource)
             .build();
-        let duration = meter_provider
-            .meter("kit")
+        let meter = meter_provider.meter("kit");
+        let duration = meter
             .f64_histogram("http.server.request.duration")
             .with_unit("s")
             .with_description("Duration of HTTP server requests.")
@@ -140,9 +142,15 @@ impl Telemetry {
             tracer: tracer_provider.tracer("kit"),
             tracer_provider,
             meter_provider,
+            meter,
             duration,
             propagator: TraceContextPropagator::new(),
         }))
+    }
+
+    /// Exports what `render` (the `/q/metrics` text) shows, read at each export.
+    pub(crate) fn observe(&self, render: bridge::Render) {
+        bridge::observe(&self.meter, render);
     }
 
     /// The server span of one request, a child of the `traceparent` the client sent
