@@ -25,6 +25,7 @@ test:
 	deploy/system/fuzz.sh
 	deploy/system/smoke.sh
 	deploy/system/interop.sh
+	deploy/system/otlp.sh
 	database/original/check.sh
 	deploy/system/browser/run.sh
 	$(MAKE) compose-test
