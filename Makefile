@@ -8,9 +8,11 @@ RATE ?= 500
 # and provision the databases natively (installing them if absent), then every crate's
 # unit and integration tests, the compose.yml consistency check, the
 # offline validation of the Kubernetes manifests, a bounded schemathesis run per service,
-# a few seconds of k6 against the native system (release build), loading the original
-# system's SQL files (database/original/check.sh), the arena page in Debian's chromium
-# (deploy/system/browser), the compose system for real and the swarm stack with replicas.
+# a few seconds of k6 against the native system (release build), the original system's
+# calls to ours (interop.sh: REST and gRPC), one fight traced across the four services to
+# a stand-in OTLP receiver (otlp.sh), loading the original system's SQL files
+# (database/original/check.sh), the arena page in Debian's chromium (deploy/system/browser),
+# the compose system for real and the swarm stack with replicas.
 test:
 	python3 database/seed.py check
 	python3 -m unittest discover -s bench -p 'test_*.py'
